@@ -1,0 +1,55 @@
+"""Input checks shared by the functional steps and the optimizer layer.
+
+They live here so that the step functions stay one equation per line.
+"""
+
+import numbers
+
+import numpy as np
+
+
+def float_array(value, what):
+    """``value`` as a floating ndarray, or TypeError naming its dtype."""
+    array = np.asarray(value)
+    if array.dtype.kind != "f":
+        raise TypeError(
+            f"{what} must hold floating-point numbers (float16, float32 or float64), "
+            f"got dtype {array.dtype}")
+    return array
+
+
+def step_inputs(theta, grad, arrays=(), *, state_name="state"):
+    """Check θ, the gradient and the state arrays of a step; return θ and a copy of g.
+
+    The gradient is copied (and cast to θ's dtype) so that a trace never aliases an
+    array the caller may later change in place.
+    """
+    theta = float_array(theta, "theta")
+    g = float_array(grad, "grad")
+    if g.shape != theta.shape:
+        raise ValueError(f"grad has shape {g.shape} but theta has shape {theta.shape}")
+    for name, array in arrays:
+        if array is not None and np.shape(array) != theta.shape:
+            raise ValueError(f"{state_name}.{name} has shape {np.shape(array)} "
+                             f"but theta has shape {theta.shape}")
+    return theta, np.array(g, dtype=theta.dtype)
+
+
+def hyper(value, dtype):
+    """A hyperparameter as a Python float, or as an array of θ's dtype when it is one.
+
+    Python floats keep float32 arithmetic in float32 (NumPy's weak scalars); arrays let
+    K settings broadcast against θ of shape (K, ...).
+    """
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"hyperparameter must be a real number, got {value!r}")
+    if np.ndim(value) == 0:
+        if not isinstance(value, (numbers.Real, np.ndarray, np.generic)):
+            raise TypeError(f"hyperparameter must be a real number, got {type(value).__name__}")
+        return float(value)
+    return float_array(value, "array hyperparameter").astype(dtype, copy=False)
+
+
+def any_nonzero(value):
+    """True when a (scalar or array) hyperparameter is anywhere nonzero."""
+    return bool(np.any(np.asarray(value) != 0))

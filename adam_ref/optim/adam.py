@@ -1,0 +1,88 @@
+"""``Adam`` and ``AdamW``, with ``torch.optim`` (2.13) names, defaults and messages.
+
+The update itself is :func:`adam_ref.functional.adam_step`; this module only
+maps torch's state names (``step``, ``exp_avg``, ``exp_avg_sq``,
+``max_exp_avg_sq``) onto the functional state and back.
+"""
+
+import numpy as np
+
+from ..functional import AdamState, adam_step
+from .optimizer import Optimizer, check_number
+
+__all__ = ["Adam", "AdamW"]
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba, 2015) as ``torch.optim.Adam``: L2 ``weight_decay`` is added
+    to the gradient; ``decoupled_weight_decay=True`` makes it AdamW."""
+
+    _array_state_keys = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
+                 amsgrad=False, *, maximize=False, decoupled_weight_decay=False,
+                 check_finite=True):
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                        amsgrad=amsgrad, maximize=maximize,
+                        decoupled_weight_decay=decoupled_weight_decay)
+        self._check_group(defaults)
+        super().__init__(params, defaults, check_finite=check_finite)
+
+    @staticmethod
+    def _check_group(group):
+        lr, betas, eps, weight_decay = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise TypeError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+        for name, value in (("lr", lr), ("betas[0]", betas[0]), ("betas[1]", betas[1]),
+                            ("eps", eps), ("weight_decay", weight_decay)):
+            check_number(name, value)
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= betas[0] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+        if not 0.0 <= betas[1] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        group["betas"] = tuple(betas)
+
+    def _state_keys(self, group):
+        return ("step", "exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if group["amsgrad"] else ())
+
+    def _init_state(self, p, group):
+        state = {"step": 0, "exp_avg": np.zeros_like(p.data), "exp_avg_sq": np.zeros_like(p.data)}
+        if group["amsgrad"]:
+            state["max_exp_avg_sq"] = np.zeros_like(p.data)
+        return state
+
+    def _update(self, theta, grad, state, group):
+        amsgrad = group["amsgrad"]
+        # a group switched to amsgrad mid-run starts its running max from zero
+        v_max = state.get("max_exp_avg_sq", np.zeros_like(theta)) if amsgrad else None
+        beta1, beta2 = group["betas"]
+        theta_next, s, trace = adam_step(
+            theta, grad, AdamState(state["step"], state["exp_avg"], state["exp_avg_sq"], v_max),
+            lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"],
+            weight_decay=group["weight_decay"], amsgrad=amsgrad, maximize=group["maximize"],
+            decoupled_weight_decay=group["decoupled_weight_decay"])
+        state_next = {**state, "step": s.t, "exp_avg": s.m, "exp_avg_sq": s.v}
+        if amsgrad:
+            state_next["max_exp_avg_sq"] = s.v_max
+        return theta_next, state_next, trace
+
+
+class AdamW(Adam):
+    """AdamW (Loshchilov & Hutter, 2019) as ``torch.optim.AdamW``: θ ← θ·(1 − lr·λ)
+    before the Adam update, with λ = ``weight_decay`` (default 1e-2)."""
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
+                 amsgrad=False, *, maximize=False, check_finite=True):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize,
+                         decoupled_weight_decay=True, check_finite=check_finite)
+
+    def load_state_dict(self, state_dict):
+        super().load_state_dict(state_dict)
+        for group in self.param_groups:  # as torch: an AdamW always decays decoupled
+            group["decoupled_weight_decay"] = True

@@ -1,0 +1,295 @@
+"""``Param`` and the ``Optimizer`` base class, mirroring ``torch.optim.Optimizer``.
+
+The math lives in :mod:`adam_ref.functional`; a subclass only says how to turn
+its torch-named state into a functional state and back (``_update``), how to
+start a state (``_init_state``) and which hyperparameter values are valid
+(``_check_group``). The base class makes every step and every load atomic:
+all gradients and all loaded values are checked, and all new values computed,
+before anything is written.
+"""
+
+import copy
+import math
+import numbers
+
+import numpy as np
+
+from .._checks import float_array
+
+__all__ = ["Param", "Optimizer"]
+
+
+class Param:
+    """A parameter: ``data`` (a floating ndarray, updated in place) and ``grad``.
+
+    ``data`` keeps its identity for the life of the Param: optimizers write into
+    it, so views and references a user holds see every step. ``grad`` is None
+    or an array of the same shape, set by your backward pass.
+    """
+
+    def __init__(self, data, name=None):
+        self.data = data
+        self.grad = None
+        self.name = name
+
+    @property
+    def data(self):
+        return self._data
+
+    @data.setter
+    def data(self, value):
+        array = float_array(value, "Param data")
+        if not array.flags.writeable:
+            raise ValueError("Param data is a read-only array; optimizers update it in "
+                             "place, so pass a writeable copy (np.array(data))")
+        self._data = array
+
+    @property
+    def shape(self):
+        return self._data.shape
+
+    @property
+    def dtype(self):
+        return self._data.dtype
+
+    def __repr__(self):
+        name = f"{self.name!r}, " if self.name is not None else ""
+        return f"Param({name}shape={self.shape}, dtype={self.dtype})"
+
+
+def check_number(name, value):
+    """A hyperparameter must be a real number (not bool); NaN is left to the range checks."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {value!r}")
+
+
+class Optimizer:
+    """Base class: ``param_groups``, ``state``, ``step``, ``zero_grad``, ``state_dict``.
+
+    ``params`` is an iterable of :class:`Param` or of dicts holding ``"params"``
+    and per-group hyperparameters. ``check_finite=True`` (the default) refuses a
+    step when a gradient holds NaN or inf; ``False`` lets NaN propagate as torch does.
+    After each step, ``last_trace[p]`` holds the trace of ``p``'s update.
+    """
+
+    #: state entries that hold arrays shaped like the param (torch's names)
+    _array_state_keys = ()
+
+    def __init__(self, params, defaults, *, check_finite=True):
+        self.defaults = dict(defaults)
+        self.check_finite = bool(check_finite)
+        self.state = {}
+        self.param_groups = []
+        self.last_trace = {}
+        if isinstance(params, (Param, np.ndarray, dict)):
+            raise TypeError("params argument given to the optimizer should be an iterable of "
+                            f"Params or dicts, but got {type(params).__name__}")
+        groups = list(params)
+        if len(groups) == 0:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+
+    # ------------------------------------------------------------- groups
+    def add_param_group(self, param_group):
+        """Add a group of params with its own hyperparameters (defaults fill the rest)."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
+        if "params" not in param_group:
+            raise ValueError("param_group must hold the key 'params'")
+        params = param_group["params"]
+        if isinstance(params, Param):
+            params = [params]
+        elif isinstance(params, (set, frozenset)):
+            raise TypeError("optimizer parameters need to be organized in ordered collections, "
+                            "but the ordering of tensors in sets will change between runs. "
+                            "Please use a list instead.")
+        elif isinstance(params, np.ndarray):
+            params = [params]
+        else:
+            params = list(params)
+        for p in params:
+            if not isinstance(p, Param):
+                raise TypeError("optimizer can only optimize Params, but one of the params is "
+                                f"{type(p).__module__}.{type(p).__name__}; wrap each array in "
+                                "adam_ref.Param(array)")
+        group = {**self.defaults, **param_group, "params": params}
+        self._check_group(group)
+        if len({id(p) for p in params}) != len(params):
+            raise ValueError("optimizer contains a parameter group with duplicate parameters")
+        taken = {id(p) for g in self.param_groups for p in g["params"]}
+        if any(id(p) in taken for p in params):
+            raise ValueError("some parameters appear in more than one parameter group")
+        self.param_groups.append(group)
+
+    def _check_group(self, group):
+        """Raise ValueError (torch's message) for an invalid hyperparameter value."""
+
+    # ------------------------------------------------------------- stepping
+    def _labels(self):
+        labels = {}
+        for group in self.param_groups:
+            for p in group["params"]:
+                index = len(labels)
+                labels[p] = f"param {index}" + (f" ({p.name!r})" if p.name is not None else "")
+        return labels
+
+    def _checked_grad(self, p, label):
+        if not p.data.flags.writeable:
+            raise ValueError(f"{label}: data is a read-only array; optimizers update it in place")
+        grad = np.asarray(p.grad)
+        if grad.dtype.kind != "f":
+            raise TypeError(f"{label}: grad must hold floating-point numbers, got dtype {grad.dtype}")
+        if grad.shape != p.data.shape:
+            raise ValueError(f"{label}: grad has shape {grad.shape} but the param has shape "
+                             f"{p.data.shape}")
+        if self.check_finite and not np.all(np.isfinite(grad)):
+            bad = int(grad.size - np.count_nonzero(np.isfinite(grad)))
+            step = self.state.get(p, {}).get("step", 0) + 1
+            raise FloatingPointError(
+                f"{label}: grad has {bad} non-finite value{'s' if bad != 1 else ''} "
+                f"(NaN or inf) of {grad.size} at step {step}; nothing was updated "
+                "(pass check_finite=False to let NaN propagate as torch does)")
+        return grad.astype(p.data.dtype, copy=False)
+
+    def step(self, closure=None):
+        """Update every param that has a grad; return ``closure()``'s loss if given.
+
+        Atomic: every grad is checked and every new value computed before any
+        param or state entry is written, so a step that raises changes nothing.
+        """
+        loss = None
+        if closure is not None:
+            loss = closure()
+        labels = self._labels()
+        work = []
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:
+                    work.append((group, p, self._checked_grad(p, labels[p])))
+        results = []
+        for group, p, grad in work:
+            state = self.state.get(p) or self._init_state(p, group)
+            results.append(self._update(p.data, grad, state, group))
+        for (group, p, _), (theta_next, state_next, trace) in zip(work, results):
+            p.data[...] = theta_next
+            self.state[p] = state_next
+            self.last_trace[p] = trace
+        return loss
+
+    def _init_state(self, p, group):
+        raise NotImplementedError
+
+    def _update(self, theta, grad, state, group):
+        """Return ``(theta_next, state_next, trace)`` without modifying anything."""
+        raise NotImplementedError
+
+    def zero_grad(self, set_to_none=True):
+        """Reset every grad: to None (the default, as in torch), or to zeros in place."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                if set_to_none:
+                    p.grad = None
+                elif isinstance(p.grad, np.ndarray) and p.grad.flags.writeable:
+                    p.grad[...] = 0
+                else:
+                    p.grad = np.zeros_like(p.data)
+
+    # ------------------------------------------------------------- state dicts
+    def state_dict(self):
+        """A deep copy of the state and groups, params referred to by index as in torch."""
+        index = {}
+        groups = []
+        for group in self.param_groups:
+            packed = {k: copy.deepcopy(v) for k, v in group.items() if k != "params"}
+            packed["params"] = [index.setdefault(p, len(index)) for p in group["params"]]
+            groups.append(packed)
+        state = {index[p]: copy.deepcopy(s) for p, s in self.state.items() if p in index}
+        return {"state": dict(sorted(state.items())), "param_groups": groups}
+
+    def _state_keys(self, group):
+        """The state entries a param of ``group`` must have (torch's names)."""
+        return ("step",) + self._array_state_keys
+
+    def load_state_dict(self, state_dict):
+        """Load a dict from :meth:`state_dict`. Checked in full first; on error nothing changes."""
+        if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= set(state_dict):
+            raise ValueError("state_dict must be a dict with the keys 'state' and 'param_groups'")
+        saved_groups = state_dict["param_groups"]
+        if not isinstance(saved_groups, (list, tuple)) or not isinstance(state_dict["state"], dict):
+            raise ValueError("state_dict['param_groups'] must be a list and "
+                             "state_dict['state'] a dict")
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError("loaded state dict has a different number of parameter groups "
+                             f"(saved {len(saved_groups)}, optimizer has {len(self.param_groups)})")
+        id_map = {}
+        new_groups = []
+        for i, (saved, group) in enumerate(zip(saved_groups, self.param_groups)):
+            if not isinstance(saved, dict) or "params" not in saved:
+                raise ValueError(f"loaded parameter group {i} is not a dict with 'params'")
+            if len(saved["params"]) != len(group["params"]):
+                raise ValueError(
+                    "loaded state dict contains a parameter group that doesn't match the size "
+                    f"of optimizer's group (group {i}: saved {len(saved['params'])} params, "
+                    f"optimizer has {len(group['params'])})")
+            missing = set(self.defaults) - set(saved)
+            if missing:
+                raise ValueError(f"loaded parameter group {i} lacks {sorted(missing)}")
+            new_group = {k: copy.deepcopy(v) for k, v in saved.items() if k != "params"}
+            new_group["params"] = group["params"]
+            try:
+                self._check_group(new_group)
+            except (TypeError, ValueError) as error:
+                raise ValueError(f"loaded parameter group {i}: {error}") from None
+            new_groups.append(new_group)
+            for index, p in zip(saved["params"], group["params"]):
+                id_map[index] = (p, new_group)
+        new_state = {}
+        for index, saved in state_dict["state"].items():
+            if index not in id_map:
+                raise ValueError(f"loaded state refers to param {index!r}, which no group holds")
+            p, group = id_map[index]
+            new_state[p] = self._checked_state(saved, p, group, f"loaded state of param {index}")
+        self.param_groups = new_groups
+        self.state = new_state
+        self.last_trace = {}
+
+    def _checked_state(self, saved, p, group, label):
+        if not isinstance(saved, dict):
+            raise ValueError(f"{label} is not a dict")
+        missing = [k for k in self._state_keys(group) if k not in saved]
+        if missing:
+            raise ValueError(f"{label} lacks {missing}")
+        state = {}
+        for key, value in saved.items():
+            if key == "step":
+                step = np.asarray(value)
+                if (step.shape != () or step.dtype.kind not in "iuf"
+                        or not math.isfinite(float(step)) or float(step) < 0
+                        or float(step) != int(step)):
+                    raise ValueError(f"{label}: 'step' must be a non-negative whole number, "
+                                     f"got {value!r}")
+                state[key] = int(step)
+            elif key in self._array_state_keys:
+                array = np.asarray(value)
+                if array.dtype.kind != "f":
+                    raise ValueError(f"{label}: {key!r} must be a floating array, "
+                                     f"got dtype {array.dtype}")
+                if array.shape != p.data.shape:
+                    raise ValueError(f"{label}: {key!r} has shape {array.shape} but the param "
+                                     f"has shape {p.data.shape}")
+                state[key] = np.array(array, dtype=p.data.dtype)
+            else:
+                state[key] = copy.deepcopy(value)
+        return state
+
+    def __repr__(self):
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines += [f"    {k}: {group[k]}" for k in sorted(group) if k != "params"]
+        return "\n".join(lines) + "\n)"
