@@ -41,6 +41,8 @@ def hyper(value, dtype):
     Python floats keep float32 arithmetic in float32 (NumPy's weak scalars); arrays let
     K settings broadcast against θ of shape (K, ...).
     """
+    if type(value) is float:  # the common case, checked first: steps are hot loops
+        return value
     if isinstance(value, (bool, np.bool_)):
         raise TypeError(f"hyperparameter must be a real number, got {value!r}")
     if np.ndim(value) == 0:
@@ -52,4 +54,6 @@ def hyper(value, dtype):
 
 def any_nonzero(value):
     """True when a (scalar or array) hyperparameter is anywhere nonzero."""
+    if type(value) is float:
+        return value != 0.0
     return bool(np.any(np.asarray(value) != 0))

@@ -83,7 +83,9 @@ class Optimizer:
         self.last_trace = {}
         if isinstance(params, (Param, np.ndarray, dict)):
             raise TypeError("params argument given to the optimizer should be an iterable of "
-                            f"Params or dicts, but got {type(params).__name__}")
+                            f"Params or dicts, but got {type(params).__name__}"
+                            + ("; wrap each array in adam_ref.Param(array)"
+                               if isinstance(params, np.ndarray) else ""))
         groups = list(params)
         if len(groups) == 0:
             raise ValueError("optimizer got an empty parameter list")
@@ -128,55 +130,66 @@ class Optimizer:
         """Raise ValueError (torch's message) for an invalid hyperparameter value."""
 
     # ------------------------------------------------------------- stepping
-    def _labels(self):
-        labels = {}
-        for group in self.param_groups:
-            for p in group["params"]:
-                index = len(labels)
-                labels[p] = f"param {index}" + (f" ({p.name!r})" if p.name is not None else "")
-        return labels
+    @staticmethod
+    def _label(p, index):
+        return f"param {index}" + (f" ({p.name!r})" if p.name is not None else "")
 
-    def _checked_grad(self, p, label):
-        if not p.data.flags.writeable:
-            raise ValueError(f"{label}: data is a read-only array; optimizers update it in place")
-        grad = np.asarray(p.grad)
+    def _checked_grad(self, p, index):
+        data, grad = p.data, p.grad
+        if type(grad) is not np.ndarray:
+            try:
+                grad = np.asarray(grad)
+            except (TypeError, ValueError) as error:
+                raise ValueError(f"{self._label(p, index)}: grad is not an array ({error})") from None
+        if not data.flags.writeable:
+            raise ValueError(f"{self._label(p, index)}: data is a read-only array; "
+                             "optimizers update it in place")
         if grad.dtype.kind != "f":
-            raise TypeError(f"{label}: grad must hold floating-point numbers, got dtype {grad.dtype}")
-        if grad.shape != p.data.shape:
-            raise ValueError(f"{label}: grad has shape {grad.shape} but the param has shape "
-                             f"{p.data.shape}")
-        if self.check_finite and not np.all(np.isfinite(grad)):
+            raise TypeError(f"{self._label(p, index)}: grad must hold floating-point numbers, "
+                            f"got dtype {grad.dtype}")
+        if grad.shape != data.shape:
+            raise ValueError(f"{self._label(p, index)}: grad has shape {grad.shape} but the "
+                             f"param has shape {data.shape}")
+        if self.check_finite and not np.isfinite(grad).all():
             bad = int(grad.size - np.count_nonzero(np.isfinite(grad)))
             step = self.state.get(p, {}).get("step", 0) + 1
             raise FloatingPointError(
-                f"{label}: grad has {bad} non-finite value{'s' if bad != 1 else ''} "
-                f"(NaN or inf) of {grad.size} at step {step}; nothing was updated "
-                "(pass check_finite=False to let NaN propagate as torch does)")
-        return grad.astype(p.data.dtype, copy=False)
+                f"{self._label(p, index)}: grad has {bad} non-finite value"
+                f"{'s' if bad != 1 else ''} (NaN or inf) of {grad.size} at step {step}; "
+                "nothing was updated (pass check_finite=False to let NaN propagate as torch does)")
+        return grad if grad.dtype == data.dtype else grad.astype(data.dtype)
 
     def step(self, closure=None):
         """Update every param that has a grad; return ``closure()``'s loss if given.
 
         Atomic: every grad is checked and every new value computed before any
         param or state entry is written, so a step that raises changes nothing.
+        Groups with ``fused=True`` are updated in place, after all checks, by
+        the subclass's ``_update_inplace`` (bit-identical to ``_update``, no trace).
         """
         loss = None
         if closure is not None:
             loss = closure()
-        labels = self._labels()
         work = []
+        index = 0
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is not None:
-                    work.append((group, p, self._checked_grad(p, labels[p])))
-        results = []
+                    work.append((group, p, self._checked_grad(p, index)))
+                index += 1
+        plan = []
         for group, p, grad in work:
             state = self.state.get(p) or self._init_state(p, group)
-            results.append(self._update(p.data, grad, state, group))
-        for (group, p, _), (theta_next, state_next, trace) in zip(work, results):
-            p.data[...] = theta_next
-            self.state[p] = state_next
-            self.last_trace[p] = trace
+            result = None if group.get("fused") else self._update(p.data, grad, state, group)
+            plan.append((group, p, grad, state, result))
+        for group, p, grad, state, result in plan:
+            if result is None:
+                self._update_inplace(p.data, grad, state, group)
+                self.state[p] = state
+                self.last_trace.pop(p, None)
+            else:
+                theta_next, self.state[p], self.last_trace[p] = result
+                p.data[...] = theta_next
         return loss
 
     def _init_state(self, p, group):
@@ -185,6 +198,10 @@ class Optimizer:
     def _update(self, theta, grad, state, group):
         """Return ``(theta_next, state_next, trace)`` without modifying anything."""
         raise NotImplementedError
+
+    def _update_inplace(self, theta, grad, state, group):
+        """Update ``theta`` and ``state`` in place (only for optimizers offering ``fused``)."""
+        raise NotImplementedError(f"{type(self).__name__} has no fused implementation")
 
     def zero_grad(self, set_to_none=True):
         """Reset every grad: to None (the default, as in torch), or to zeros in place."""
@@ -231,6 +248,11 @@ class Optimizer:
         for i, (saved, group) in enumerate(zip(saved_groups, self.param_groups)):
             if not isinstance(saved, dict) or "params" not in saved:
                 raise ValueError(f"loaded parameter group {i} is not a dict with 'params'")
+            indices = saved["params"]
+            if (not isinstance(indices, (list, tuple)) or len(set(map(repr, indices))) != len(indices)
+                    or not all(isinstance(k, int) and not isinstance(k, bool) for k in indices)):
+                raise ValueError(f"loaded parameter group {i}: 'params' must be a list of "
+                                 f"distinct param indices, got {indices!r}")
             if len(saved["params"]) != len(group["params"]):
                 raise ValueError(
                     "loaded state dict contains a parameter group that doesn't match the size "
