@@ -1,11 +1,16 @@
 """adam_ref: a pure-NumPy reference implementation of Adam that does what torch.optim.Adam does.
 
 - :mod:`adam_ref.functional` — the math: pure ``*_init`` / ``*_step`` functions with traces.
-- :class:`Param`, :class:`Optimizer`, :class:`Adam`, :class:`AdamW` — the ``torch.optim`` API.
+- :class:`Param`, :class:`Optimizer`, :class:`Adam`, :class:`AdamW`, :class:`SGD`,
+  :class:`RMSprop`, :class:`Adamax` — the ``torch.optim`` API.
+- :mod:`adam_ref.lr_scheduler` — ``torch.optim.lr_scheduler``'s schedules.
+- :mod:`adam_ref.nn` — ``Linear`` and ``mse_loss`` with hand-derived gradients.
 """
 
-from . import functional
-from .optim import Adam, AdamW, Optimizer, Param
+from . import functional, lr_scheduler, nn
+from .optim import Adam, Adamax, AdamW, Optimizer, Param, RMSprop, SGD
+from .checkpoint import load_checkpoint, save_checkpoint
 
 __version__ = "0.1.0"
-__all__ = ["functional", "Param", "Optimizer", "Adam", "AdamW"]
+__all__ = ["functional", "lr_scheduler", "nn", "Param", "Optimizer", "Adam", "AdamW",
+           "SGD", "RMSprop", "Adamax", "save_checkpoint", "load_checkpoint"]

@@ -14,7 +14,8 @@ def _fmt(value):
     if array.ndim == 0:
         return f"{array.item():.6g}"
     if array.size <= 8:
-        return np.array2string(array, precision=6, separator=", ")
+        return np.array2string(array, separator=", ",
+                               formatter={"float_kind": lambda x: f"{x:.6g}"})
     return (f"<array shape={array.shape} dtype={array.dtype} "
             f"min={array.min():.4g} max={array.max():.4g}>")
 

@@ -1,6 +1,9 @@
 """PyTorch-style optimizers that call the functional steps of :mod:`adam_ref.functional`."""
 
 from .adam import Adam, AdamW
+from .adamax import Adamax
 from .optimizer import Optimizer, Param
+from .rmsprop import RMSprop
+from .sgd import SGD
 
-__all__ = ["Param", "Optimizer", "Adam", "AdamW"]
+__all__ = ["Param", "Optimizer", "Adam", "AdamW", "SGD", "RMSprop", "Adamax"]

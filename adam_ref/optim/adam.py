@@ -9,7 +9,7 @@ import numpy as np
 
 from .._inplace import adam_step_inplace
 from ..functional import AdamState, adam_step
-from .optimizer import Optimizer, check_number
+from .optimizer import Optimizer, check_flag, check_number
 
 __all__ = ["Adam", "AdamW"]
 
@@ -53,6 +53,9 @@ class Adam(Optimizer):
             raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
         if not 0.0 <= weight_decay:
             raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        for name in ("amsgrad", "maximize", "decoupled_weight_decay"):
+            check_flag(name, group[name])
+        check_flag("fused", group.get("fused"), allow_none=True)
         group["betas"] = tuple(betas)
 
     def _state_keys(self, group):

@@ -63,6 +63,12 @@ def check_number(name, value):
         raise TypeError(f"{name} must be a real number, got {value!r}")
 
 
+def check_flag(name, value, allow_none=False):
+    """A switch must be True or False (or None, where torch's default is None)."""
+    if not (isinstance(value, (bool, np.bool_)) or (allow_none and value is None)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+
+
 class Optimizer:
     """Base class: ``param_groups``, ``state``, ``step``, ``zero_grad``, ``state_dict``.
 
@@ -86,6 +92,10 @@ class Optimizer:
                             f"Params or dicts, but got {type(params).__name__}"
                             + ("; wrap each array in adam_ref.Param(array)"
                                if isinstance(params, np.ndarray) else ""))
+        if isinstance(params, (set, frozenset)):  # torch takes one, but its order varies per run
+            raise TypeError("optimizer parameters need to be organized in ordered collections, "
+                            "but the ordering of tensors in sets will change between runs. "
+                            "Please use a list instead.")
         groups = list(params)
         if len(groups) == 0:
             raise ValueError("optimizer got an empty parameter list")
@@ -140,7 +150,8 @@ class Optimizer:
             try:
                 grad = np.asarray(grad)
             except (TypeError, ValueError) as error:
-                raise ValueError(f"{self._label(p, index)}: grad is not an array ({error})") from None
+                raise ValueError(f"{self._label(p, index)}: grad is not an array "
+                                 f"({error})") from None
         if not data.flags.writeable:
             raise ValueError(f"{self._label(p, index)}: data is a read-only array; "
                              "optimizers update it in place")
@@ -249,8 +260,10 @@ class Optimizer:
             if not isinstance(saved, dict) or "params" not in saved:
                 raise ValueError(f"loaded parameter group {i} is not a dict with 'params'")
             indices = saved["params"]
-            if (not isinstance(indices, (list, tuple)) or len(set(map(repr, indices))) != len(indices)
-                    or not all(isinstance(k, int) and not isinstance(k, bool) for k in indices)):
+            if (not isinstance(indices, (list, tuple))
+                    or not all(isinstance(k, numbers.Integral)
+                               and not isinstance(k, (bool, np.bool_)) for k in indices)
+                    or len(set(indices)) != len(indices) or any(k in id_map for k in indices)):
                 raise ValueError(f"loaded parameter group {i}: 'params' must be a list of "
                                  f"distinct param indices, got {indices!r}")
             if len(saved["params"]) != len(group["params"]):
