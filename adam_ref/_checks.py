@@ -29,10 +29,23 @@ def step_inputs(theta, grad, arrays=(), *, state_name="state"):
     if g.shape != theta.shape:
         raise ValueError(f"grad has shape {g.shape} but theta has shape {theta.shape}")
     for name, array in arrays:
-        if array is not None and np.shape(array) != theta.shape:
-            raise ValueError(f"{state_name}.{name} has shape {np.shape(array)} "
+        if array is None:
+            continue
+        array = float_array(array, f"{state_name}.{name}")
+        if array.shape != theta.shape:
+            raise ValueError(f"{state_name}.{name} has shape {array.shape} "
                              f"but theta has shape {theta.shape}")
     return theta, np.array(g, dtype=theta.dtype)
+
+
+def check_state(state, kind):
+    """``state`` must be a ``kind`` (as the matching ``*_init`` makes it) with t ≥ 0 whole."""
+    if not isinstance(state, kind):
+        raise TypeError(f"state must be a {kind.__name__} (start from the matching *_init), "
+                        f"got {type(state).__name__}")
+    t = state.t
+    if isinstance(t, (bool, np.bool_)) or not isinstance(t, numbers.Integral) or t < 0:
+        raise ValueError(f"{kind.__name__}.t must be a whole number >= 0, got {state.t!r}")
 
 
 def hyper(value, dtype):

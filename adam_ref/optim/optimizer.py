@@ -190,6 +190,8 @@ class Optimizer:
                 index += 1
         plan = []
         for group, p, grad in work:
+            if group.get("fused"):  # an in-place update cannot be undone: check its group first
+                self._check_group(dict(group))
             state = self.state.get(p) or self._init_state(p, group)
             result = None if group.get("fused") else self._update(p.data, grad, state, group)
             plan.append((group, p, grad, state, result))
