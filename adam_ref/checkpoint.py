@@ -180,10 +180,10 @@ def load_checkpoint(path, optimizer, scheduler=None):
                          f"(this adam_ref reads version {VERSION})")
     if meta["optimizer"] != type(optimizer).__name__:
         raise ValueError(f"{path} holds the state of optimizer {meta['optimizer']!r}, "
-                         f"not of a {type(optimizer).__name__}")
+                         f"but the optimizer given is a {type(optimizer).__name__!r}")
     if scheduler is not None and meta["scheduler"] != type(scheduler).__name__:
         raise ValueError(f"{path} holds the state of scheduler {meta['scheduler']!r}, "
-                         f"not of a {type(scheduler).__name__}")
+                         f"but the scheduler given is a {type(scheduler).__name__!r}")
 
     layout = meta["params"]
     if not isinstance(layout, list) or len(layout) != len(params):

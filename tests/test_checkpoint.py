@@ -239,7 +239,7 @@ TAMPERED = [
     ("int state", lambda p: rewrite(p, lambda m: m.update(array_0=np.zeros(3, dtype=int))),
      "must be a floating array"),
     ("other optimizer", lambda p: rewrite(p, edit_meta(lambda meta: meta.update(
-        optimizer="SGD"))), "holds the state of optimizer 'SGD', not of a Adam"),
+        optimizer="SGD"))), "holds the state of optimizer 'SGD', but the optimizer given is a 'Adam'"),
     ("other version", lambda p: rewrite(p, edit_meta(lambda meta: meta.update(version=7))),
      "version 7"),
     ("bad step", lambda p: rewrite(p, edit_meta(
@@ -284,7 +284,7 @@ def test_another_layout_is_refused(tmp_path):
     with pytest.raises(ValueError, match="parameter group"):
         load_checkpoint(path, target)
     assert not target.state and not regrouped[0].data.any()
-    with pytest.raises(ValueError, match="optimizer 'Adam', not of a AdamW"):
+    with pytest.raises(ValueError, match="optimizer 'Adam', but the optimizer given is a 'AdamW'"):
         load_checkpoint(path, AdamW(regrouped))
 
 
@@ -326,7 +326,7 @@ def test_a_bad_scheduler_state_undoes_the_optimizer_load(tmp_path):
         load_checkpoint(path, target, target_sched)
     assert everything(target, target_params, target_sched) == before
     assert target.param_groups is groups and target.state is state
-    with pytest.raises(ValueError, match="scheduler 'StepLR', not of a ExponentialLR"):
+    with pytest.raises(ValueError, match="scheduler 'StepLR', but the scheduler given is a 'ExponentialLR'"):
         load_checkpoint(path, target, lr_scheduler.ExponentialLR(target, gamma=0.9))
 
 

@@ -82,17 +82,23 @@ class Adam(Optimizer):
             state_next["max_exp_avg_sq"] = s.v_max
         return theta_next, state_next, trace
 
-    def _update_inplace(self, theta, grad, state, group):
-        amsgrad = group["amsgrad"]
-        if amsgrad and "max_exp_avg_sq" not in state:
+    def _inplace_args(self, group):
+        beta1, beta2 = group["betas"]
+        args = dict(lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"],
+                    weight_decay=group["weight_decay"])
+        for name, value in args.items():
+            check_number(name, value)
+        args = {name: float(value) for name, value in args.items()}
+        for name in ("amsgrad", "maximize", "decoupled_weight_decay"):
+            args[name] = bool(group[name])
+        return args
+
+    def _update_inplace(self, theta, grad, state, args):
+        if args["amsgrad"] and "max_exp_avg_sq" not in state:
             state["max_exp_avg_sq"] = np.zeros_like(theta)
         state["step"] += 1
-        beta1, beta2 = group["betas"]
-        adam_step_inplace(
-            theta, grad, state["exp_avg"], state["exp_avg_sq"], state.get("max_exp_avg_sq"),
-            state["step"], lr=float(group["lr"]), beta1=float(beta1), beta2=float(beta2),
-            eps=float(group["eps"]), weight_decay=float(group["weight_decay"]), amsgrad=amsgrad,
-            maximize=group["maximize"], decoupled_weight_decay=group["decoupled_weight_decay"])
+        adam_step_inplace(theta, grad, state["exp_avg"], state["exp_avg_sq"],
+                          state.get("max_exp_avg_sq"), state["step"], **args)
 
 
 class AdamW(Adam):

@@ -59,6 +59,8 @@ class Param:
 
 def check_number(name, value):
     """A hyperparameter must be a real number (not bool); NaN is left to the range checks."""
+    if type(value) is float or type(value) is int:  # the common case, without ABC checks
+        return
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {value!r}")
 
@@ -128,6 +130,8 @@ class Optimizer:
                                 f"{type(p).__module__}.{type(p).__name__}; wrap each array in "
                                 "adam_ref.Param(array)")
         group = {**self.defaults, **param_group, "params": params}
+        if group.get("fused") and type(self)._inplace_args is Optimizer._inplace_args:
+            raise ValueError(f"{type(self).__name__} has no fused implementation")
         self._check_group(group)
         if len({id(p) for p in params}) != len(params):
             raise ValueError("optimizer contains a parameter group with duplicate parameters")
@@ -190,14 +194,15 @@ class Optimizer:
                 index += 1
         plan = []
         for group, p, grad in work:
-            if group.get("fused"):  # an in-place update cannot be undone: check its group first
-                self._check_group(dict(group))
             state = self.state.get(p) or self._init_state(p, group)
-            result = None if group.get("fused") else self._update(p.data, grad, state, group)
-            plan.append((group, p, grad, state, result))
-        for group, p, grad, state, result in plan:
+            if group.get("fused"):
+                # an in-place update cannot be undone: settle its arguments before any write
+                plan.append((p, grad, state, self._inplace_args(group), None))
+            else:
+                plan.append((p, grad, state, None, self._update(p.data, grad, state, group)))
+        for p, grad, state, args, result in plan:
             if result is None:
-                self._update_inplace(p.data, grad, state, group)
+                self._update_inplace(p.data, grad, state, args)
                 self.state[p] = state
                 self.last_trace.pop(p, None)
             else:
@@ -212,8 +217,12 @@ class Optimizer:
         """Return ``(theta_next, state_next, trace)`` without modifying anything."""
         raise NotImplementedError
 
-    def _update_inplace(self, theta, grad, state, group):
-        """Update ``theta`` and ``state`` in place (only for optimizers offering ``fused``)."""
+    def _inplace_args(self, group):
+        """The checked hyperparameters ``_update_inplace`` takes (only with ``fused``)."""
+        raise NotImplementedError(f"{type(self).__name__} has no fused implementation")
+
+    def _update_inplace(self, theta, grad, state, args):
+        """Update ``theta`` and ``state`` in place; must not fail once args are checked."""
         raise NotImplementedError(f"{type(self).__name__} has no fused implementation")
 
     def zero_grad(self, set_to_none=True):

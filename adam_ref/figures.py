@@ -1,0 +1,320 @@
+r"""The teaching figures: one function per figure, each runs the library and calls :mod:`.plots`.
+
+``FIGURES`` maps each name to ``(function, what it teaches)``; ``python -m
+adam_ref figures`` writes them all. Every run is deterministic (fixed seeds,
+fixed starting points), and every caption states the settings it ran with.
+"""
+
+import functools
+import math
+
+import numpy as np
+
+from . import plots
+from .functional import AdamState, AdamTrace, adam_init, adam_step
+from .history import History, record, record_step
+from .lr_scheduler import CosineAnnealingLR, LinearLR, ReduceLROnPlateau, StepLR
+from .objectives import (Beale, Linear, NoisyQuadratic, Quadratic, ReddiOnline, ReddiStochastic,
+                         Rosenbrock, Saddle, SparseQuadratic)
+from .optim import Adam, AdamW, RMSprop, SGD
+
+__all__ = ["FIGURES", "adam_variant_step", "reddi_scalar_runs"]
+
+
+def adam_variant_step(theta, grad, state, *, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8,
+                      form="algorithm1"):
+    r"""Adam's update written three ways, for the figures that compare them::
+
+        m_t = β1·m_{t−1} + (1 − β1)·g_t
+        v_t = β2·v_{t−1} + (1 − β2)·g_t²
+        "algorithm1":   θ_t = θ_{t−1} − α·m̂_t / (√v̂_t + ε)      (Kingma & Ba; = adam_step)
+        "uncorrected":  θ_t = θ_{t−1} − α·m_t / (√v_t + ε)      (no 1/(1 − β^t) factors)
+        "eps_hat":      α_t = α·√(1 − β2^t) / (1 − β1^t)
+                        θ_t = θ_{t−1} − α_t·m_t / (√v_t + ε̂)    (TF/Keras; ``eps`` plays ε̂)
+
+    "eps_hat" is Algorithm 1 with ε replaced by ε̂/√(1 − β2^t): the same update
+    once √v̂_t ≫ ε, a different one while ε matters. No weight decay, no AMSGrad.
+    """
+    theta, g = np.asarray(theta, dtype=float), np.asarray(grad, dtype=float)
+    if form not in ("algorithm1", "uncorrected", "eps_hat"):
+        raise ValueError(f"form must be 'algorithm1', 'uncorrected' or 'eps_hat', got {form!r}")
+    t = state.t + 1
+    m = beta1 * state.m + (1 - beta1) * g
+    v = beta2 * state.v + (1 - beta2) * g * g
+    corrected = form != "uncorrected"
+    bias_correction1 = 1 - beta1 ** t if corrected else 1.0
+    bias_correction2 = 1 - beta2 ** t if corrected else 1.0
+    m_hat = m / bias_correction1
+    v_hat = v / bias_correction2
+    if form == "eps_hat":
+        alpha_t = lr * math.sqrt(bias_correction2) / bias_correction1
+        denom = np.sqrt(v) + eps
+        theta_next = theta - alpha_t * m / denom
+    else:
+        denom = np.sqrt(v_hat) + eps
+        theta_next = theta - lr * m_hat / denom
+    trace = AdamTrace(t=t, g=g, m=m, v=v, v_max=None, bias_correction1=bias_correction1,
+                      bias_correction2=bias_correction2, m_hat=m_hat, v_hat=v_hat, denom=denom,
+                      update=theta_next - theta, theta=theta_next)
+    return theta_next, AdamState(t=t, m=m, v=v, v_max=state.v_max), trace
+
+
+def reddi_scalar_runs(slopes, alpha, *, beta1=0.9, beta2=0.99, eps=1e-8, every=1):
+    r"""Adam and AMSGrad on f_t(x) = c_t·x over [−1, 1] with α_t = α/√t, from x₀ = 0.
+
+    The same equations, in the same order, as :func:`adam_step` (with and
+    without ``amsgrad``) followed by the projection x ← Π(x) — on Python floats,
+    so that a million steps take about a second; a test checks both against
+    ``record_step(adam_step, ...)``. The gradient c_t does not depend on x, so
+    the two runs share m_t and v_t. Returns ``(adam, amsgrad)``, two
+    :class:`History` objects with θ = x_t and the regret against x* = −1,
+    every ``every``-th step.
+    """
+    steps = len(slopes) // every * every
+    kept = steps // every
+    xs, losses, regrets = np.empty((kept, 2)), np.empty((kept, 2)), np.empty((kept, 2))
+    lrs = np.empty(kept)
+    x_adam = x_ams = m = v = v_max = 0.0
+    loss_adam = loss_ams = comparator = 0.0  # Σ_s f_s(x_{s−1}) of each run, and Σ_s f_s(x*)
+    for t, c in enumerate(slopes[:steps].tolist(), start=1):
+        lr = alpha / math.sqrt(t)
+        ell_adam, ell_ams = c * x_adam, c * x_ams
+        loss_adam += ell_adam
+        loss_ams += ell_ams
+        comparator += -c
+        m = beta1 * m + (1 - beta1) * c
+        v = beta2 * v + (1 - beta2) * c * c
+        bias_correction1 = 1 - beta1 ** t
+        bias_correction2 = 1 - beta2 ** t
+        m_hat = m / bias_correction1
+        v_max = max(v_max, v)
+        x_adam = min(max(x_adam - lr * m_hat / (math.sqrt(v / bias_correction2) + eps), -1.0), 1.0)
+        x_ams = min(max(x_ams - lr * m_hat / (math.sqrt(v_max / bias_correction2) + eps), -1.0), 1.0)
+        if t % every == 0:
+            i = t // every - 1
+            xs[i] = x_adam, x_ams
+            losses[i] = ell_adam, ell_ams
+            lrs[i] = lr
+            regrets[i] = loss_adam - comparator, loss_ams - comparator
+    t = np.arange(every, steps + 1, every)
+    settings = {"beta1": beta1, "beta2": beta2, "eps": eps}
+    return tuple(History(t, xs[:, [run]], losses[:, [run]], lrs, {}, np.zeros(1),
+                         regret=regrets[:, [run]], label=label, settings=settings)
+                 for run, label in enumerate(("Adam", "AMSGrad")))
+
+
+# --------------------------------------------------------------------------- figures
+
+def moments():
+    objective = NoisyQuadratic(curvatures=(1.0, 0.1), sigma=0.5, seed=1)
+    h = record(functools.partial(Adam, lr=0.05), objective, np.array([1.5, 1.5]), 80,
+               label="Adam")
+    return plots.plot_moments(h, coordinate=0, title=(
+        f"Adam's moments of $\\theta_1$ on a noisy quadratic ($\\sigma$=0.5, seed 1), "
+        f"{plots.settings_text(h.settings)}"))
+
+
+def constant_gradient():
+    h = record(functools.partial(Adam, lr=0.01), Linear((1.0,)), np.array([0.0]), 3000,
+               label="Adam")
+    return plots.plot_constant_gradient(h, title=(
+        f"constant gradient $g$ = 1: raw $m_t$, $v_t$ ramp up, $\\hat m_t = g$ and "
+        f"$\\hat v_t = g^2$ from $t$ = 1 ({plots.settings_text(h.settings)})"))
+
+
+def ema_kernels():
+    return plots.plot_ema_kernels(betas=(0.5, 0.9, 0.99, 0.999), k_max=5000)
+
+
+def bias_correction():
+    return plots.plot_bias_correction()
+
+
+def bias_correction_runs():
+    objective = Quadratic((1.0, 0.1), angle=np.radians(30))
+    theta0 = np.array([1.0, -1.0])
+    settings = dict(lr=0.05, beta1=0.9, beta2=0.999, eps=1e-8)
+    runs = [record_step(adam_variant_step, objective, theta0, 40, init=adam_init, form=form,
+                        label=label, **settings)
+            for form, label in (("algorithm1", r"with correction ($\hat m_t$, $\hat v_t$)"),
+                                ("uncorrected", r"without ($m_t$, $v_t$)"))]
+    return plots.plot_bias_correction_runs(*runs, title=(
+        f"Adam's first 40 steps on {objective.name} (eig 1, 0.1), "
+        f"{plots.settings_text(settings)}: uncorrected step 1 is "
+        r"$(1-\beta_1)/\sqrt{1-\beta_2}$ = 3.16 times larger"))
+
+
+def _path_runs(objective, theta0, steps, lr_adam, lr_sgd, lr_rms):
+    makers = [("Adam", functools.partial(Adam, lr=lr_adam)),
+              ("AMSGrad", functools.partial(Adam, lr=lr_adam, amsgrad=True)),
+              ("SGD + momentum", functools.partial(SGD, lr=lr_sgd, momentum=0.9)),
+              ("RMSprop", functools.partial(RMSprop, lr=lr_rms))]
+    return [record(make, objective, theta0, steps, label=label) for label, make in makers]
+
+
+def paths_rosenbrock():
+    objective = Rosenbrock()
+    runs = _path_runs(objective, np.array([0.0, 2.5]), 1000, 0.05, 5e-4, 0.01)
+    return plots.plot_paths(objective, runs, title=(
+        f"{objective!r}, 1000 steps from (0, 2.5): Adam's first steps are close to "
+        r"$\alpha\,$sign$(g)$, diagonal; SGD follows $-g$ down, then the valley"))
+
+
+def paths_beale():
+    objective = Beale()
+    runs = _path_runs(objective, np.array([-1.0, -1.5]), 600, 0.05, 2e-3, 0.01)
+    return plots.plot_paths(objective, runs, title=f"{objective!r}\n600 steps from (−1, −1.5)")
+
+
+def paths_saddle():
+    objective = Saddle()
+    runs = _path_runs(objective, np.array([0.9, 1e-3]), 60, 0.05, 0.02, 0.02)
+    return plots.plot_paths(objective, runs, log_contours=False, title=(
+        f"{objective!r}, 60 steps from (0.9, 0.001): who escapes along $\\theta_2$"))
+
+
+def reddi():
+    # The paper picks α by grid search; α = 0.5 (of 0.01, 0.1, 0.5, 1, 2 tried) shows both
+    # effects within 10⁵ online steps. The stochastic problem drifts to −1 far more slowly
+    # (its mean slope is 0.2 against spikes of 1010), so it runs 3·10⁶ steps on the
+    # float loop of reddi_scalar_runs, which a test holds equal to adam_step.
+    alpha, online_steps, stochastic_steps = 0.5, 100_000, 3_000_000
+
+    def lr(t):  # α_t = α/√t, the paper's schedule
+        return alpha / math.sqrt(t)
+
+    online = ReddiOnline()
+    runs = [record_step(adam_step, online, np.zeros(1), online_steps, every=100, lr=lr,
+                        beta1=0.9, beta2=0.99, amsgrad=amsgrad, project=online.project,
+                        comparator=online.minimum, label=label)
+            for amsgrad, label in ((False, "Adam"), (True, "AMSGrad"))]
+    seeds = (0, 1, 2)
+    per_seed = [reddi_scalar_runs(ReddiStochastic(seed).slopes(stochastic_steps), alpha, every=1000)
+                for seed in seeds]
+    stochastic = [History(per_seed[0][run].t, np.hstack([p[run].theta for p in per_seed]),
+                          np.hstack([p[run].loss for p in per_seed]), per_seed[0][run].lr, {},
+                          np.zeros(len(seeds)), regret=np.hstack([p[run].regret for p in per_seed]),
+                          label=per_seed[0][run].label)
+                  for run in (0, 1)]
+    limits = [(20 / 101, r"$x_t = +1$: $R_t/t \to$ 20/101"),
+              (0.4, r"$x_t = +1$: E$[R_t/t]$ = 0.4")]
+    return plots.plot_reddi(runs, stochastic, limits, title=(
+        rf"Reddi et al. (2018) on $x \in [-1, 1]$, $x_0$ = 0, $\alpha_t = {alpha:g}/\sqrt{{t}}$, "
+        r"$\beta_1$ = 0.9, $\beta_2$ = 0.99, $\epsilon$ = 1e-8" "\n"
+        r"top: $f_t(x)$ = 1010$x$ if $t$ mod 101 = 1, else $-10x$; "
+        r"bottom: 1010$x$ w.p. 0.01, else $-10x$ (seeds 0, 1, 2)"))
+
+
+def weight_decay():
+    objective = Quadratic((1.0, 0.01), center=(1.0, 1.0))
+    lam, lr, steps = 0.1, 0.01, 3000
+    runs = [record(functools.partial(Adam, lr=lr), objective, np.zeros(2), steps, every=10,
+                   label="Adam, no decay"),
+            record(functools.partial(Adam, lr=lr, weight_decay=lam), objective, np.zeros(2), steps,
+                   every=10, label=r"Adam(weight_decay=$\lambda$): L2, $g + \lambda\theta$"),
+            record(functools.partial(AdamW, lr=lr, weight_decay=lam), objective, np.zeros(2),
+                   steps, every=10, label=r"AdamW: $\theta(1-\alpha\lambda)$, decoupled")]
+    l2_minimum = objective.curvatures * objective.minimum / (objective.curvatures + lam)
+    return plots.plot_weight_decay(runs, targets=[
+        ("argmin $f$", objective.minimum),
+        (r"argmin $f + \frac{\lambda}{2}\|\theta\|^2$", l2_minimum)], title=(
+        f"quadratic, eig(A) = (1, 0.01), θ* = (1, 1), θ₀ = 0, "
+        f"$\\alpha$={lr:g}, $\\lambda$={lam:g}, "
+        "$\\beta_1$=0.9, $\\beta_2$=0.999\nL2 is part of the gradient, so Adam converges to the "
+        "regularised minimum (the flat $\\theta_2$ shrinks 10×); AdamW's decay is not a "
+        "gradient and ends near argmin $f$"))
+
+
+def hyperparameter_sweep():
+    quadratic = Quadratic((1.0, 0.01), angle=np.radians(30))
+    theta0 = np.array([1.0, 1.0])
+    steps = 400
+    sweeps = [("beta1", r"$\beta_1$", (0.0, 0.5, 0.9, 0.99), quadratic,
+               dict(lr=0.02, beta2=0.999, eps=1e-8)),
+              ("beta2", r"$\beta_2$", (0.9, 0.99, 0.999, 0.9999), quadratic,
+               dict(lr=0.02, beta1=0.9, eps=1e-8)),
+              ("eps", r"$\epsilon$", (1e-8, 1e-2, 1e-1, 1.0), quadratic,
+               dict(lr=0.02, beta1=0.9, beta2=0.999))]
+    panels = []
+    for key, symbol, values, objective, fixed in sweeps:
+        column = np.array(values)[:, None]  # K settings broadcast against θ of shape (K, 2)
+        h = record_step(adam_step, objective, np.tile(theta0, (len(values), 1)), steps,
+                        **{key: column}, **fixed)
+        panels.append((h, symbol, values, f"{objective.name}, {plots.settings_text(fixed)}",
+                       objective))
+    return plots.plot_sweeps(panels, title=(
+        f"Adam, {steps} steps from (1, 1) on {quadratic!r}; each panel advances K = 4 settings "
+        "together: θ has shape (4, 2) and the swept hyperparameter is a (4, 1) array"))
+
+
+def lr_schedules():
+    objective = NoisyQuadratic(curvatures=(1.0, 0.1), sigma=0.5, seed=3)
+    steps, lr = 400, 0.1
+    schedules = [("constant", None),
+                 ("StepLR(step_size=100, gamma=0.5)", lambda o: StepLR(o, step_size=100, gamma=0.5)),
+                 ("CosineAnnealingLR(T_max=400)", lambda o: CosineAnnealingLR(o, T_max=steps)),
+                 ("LinearLR(start_factor=0.01, total_iters=50): warm-up",
+                  lambda o: LinearLR(o, start_factor=0.01, total_iters=50)),
+                 ("ReduceLROnPlateau(factor=0.5, patience=20)",
+                  lambda o: ReduceLROnPlateau(o, factor=0.5, patience=20))]
+    runs = [record(functools.partial(Adam, lr=lr), objective, np.array([2.0, 2.0]), steps,
+                   scheduler=make, label=label) for label, make in schedules]
+    return plots.plot_schedules(runs, objective=objective, title=(
+        f"Adam($\\alpha$={lr:g}) on a noisy quadratic ($\\sigma$=0.5, seed 3): the noise floor "
+        r"of $f(\theta_t)$ follows $\alpha_t$"))
+
+
+def sparse_gradients():
+    objective = SparseQuadratic(probabilities=(0.5, 0.05, 0.005), curvatures=(20.0, 1.0, 1.0),
+                                target=1.0, seed=4)
+    steps = 3000
+    runs = [record(functools.partial(Adam, lr=0.03), objective, np.zeros(3), steps, every=5,
+                   label=r"Adam, $\alpha$=0.03, $\beta$=(0.9, 0.999)"),
+            record(functools.partial(SGD, lr=0.09), objective, np.zeros(3), steps, every=5,
+                   label=r"SGD, $\alpha$=0.09")]
+    return plots.plot_sparse(runs, objective, title=(
+        f"{objective!r}\nSGD's one $\\alpha$ must stay below $2/h_1$ = 0.1 for the frequent, "
+        "steep coordinate; Adam divides each coordinate's step by its own "
+        "$\\sqrt{\\hat v_t}$, so the rare one still moves"))
+
+
+def eps_hat():
+    objective = Quadratic((1.0,), name="1-D quadratic")
+    settings = dict(lr=0.01, beta1=0.9, beta2=0.999, eps=1e-3)
+    runs = [record_step(adam_variant_step, objective, np.array([1.0]), 600, init=adam_init,
+                        form=form, label=label, **settings)
+            for form, label in (
+                ("algorithm1", r"Algorithm 1: $\alpha\,\hat m_t/(\sqrt{\hat v_t}+\epsilon)$"),
+                ("eps_hat", r"$\hat\epsilon$ form: $\alpha_t\,m_t/(\sqrt{v_t}+\hat\epsilon)$"))]
+    return plots.plot_eps_forms(*runs, title=(
+        f"{objective!r}, $\\theta_0$ = 1, $\\alpha$={settings['lr']:g}, "
+        f"$\\beta$=(0.9, 0.999), $\\epsilon = \\hat\\epsilon$ = {settings['eps']:g}: "
+        r"the $\hat\epsilon$ form is Algorithm 1 with $\epsilon_t = \hat\epsilon/\sqrt{1-\beta_2^t}$ "
+        r"(31.6$\hat\epsilon$ at $t$ = 1, then $\to \hat\epsilon$); each step differs by about "
+        r"$(\epsilon_t - \epsilon)/\sqrt{\hat v_t}$: negligible while gradients are large, "
+        r"decisive once $\sqrt{\hat v_t}$ is small"))
+
+
+FIGURES = {
+    "moments": (moments, "g, m, v, m̂, v̂ per step of Adam on a noisy quadratic"),
+    "constant_gradient": (constant_gradient,
+                          "under a constant gradient raw m, v ramp up; m̂ = g and v̂ = g² exactly"),
+    "ema_kernels": (ema_kernels, "the EMA weights (1−β)β^k and their ~1/(1−β)-step window"),
+    "bias_correction": (bias_correction, "1/(1−β^t) on log axes; the effective step factor "
+                                         "√(1−β2^t)/(1−β1^t) dips to 0.1522 at t = 12"),
+    "bias_correction_runs": (bias_correction_runs,
+                             "Adam's first steps with and without bias correction"),
+    "paths_rosenbrock": (paths_rosenbrock,
+                         "Adam, AMSGrad, SGD with momentum and RMSprop in Rosenbrock's valley"),
+    "paths_beale": (paths_beale, "the same four optimizers on Beale's function"),
+    "paths_saddle": (paths_saddle, "escaping the saddle x² − y²: normalised steps escape fast"),
+    "reddi": (reddi, "Reddi et al.'s counterexample: Adam goes to x = +1, AMSGrad to x* = −1"),
+    "weight_decay": (weight_decay, "L2 weight decay inside Adam vs AdamW's decoupled decay"),
+    "hyperparameter_sweep": (hyperparameter_sweep,
+                             "the effect of β1, β2 and ε; K settings advance in one array"),
+    "lr_schedules": (lr_schedules,
+                     "StepLR, cosine, linear warm-up and ReduceLROnPlateau over one run"),
+    "sparse_gradients": (sparse_gradients,
+                         "rare gradients: Adam moves rare coordinates, SGD's capped α barely does"),
+    "eps_hat": (eps_hat, "Algorithm 1's ε vs the TF/Keras ε̂ form: where the trajectories part"),
+}

@@ -1,0 +1,199 @@
+r"""Record a run: every trace field, the loss and the learning rate, step by step.
+
+:func:`record` drives any :class:`~adam_ref.Optimizer` (with an optional
+learning-rate scheduler); :func:`record_step` drives a functional step such as
+:func:`~adam_ref.functional.adam_step`. Both return a :class:`History`.
+
+Step t (1-based) of a run on an objective with f_1, f_2, … is::
+
+    ℓ_t   = f_t(θ_{t−1})                     the loss where the gradient is taken
+    g_t   = ∇f_t(θ_{t−1})
+    θ_t   = Π(step(θ_{t−1}, g_t))            Π = ``project`` (identity if None)
+
+and the history keeps, for t = k, 2k, 3k, … (``every=k``), θ_t, ℓ_t, the
+learning rate used at step t and every field of the step's trace, each as one
+preallocated array of shape ``(steps // k, *field_shape)``; no per-step Python
+lists are kept, so a million-step run with ``every=1000`` holds 1000 rows.
+
+With a ``comparator`` x*, the history also holds the regret
+R_t = Σ_{s≤t} f_s(θ_{s−1}) − f_s(x*) of an online run, summed over *every* step.
+"""
+
+import sys
+
+import numpy as np
+
+from ._checks import float_array
+from .lr_scheduler import ReduceLROnPlateau
+from .optim.optimizer import Optimizer, Param
+
+__all__ = ["History", "record", "record_step"]
+
+
+class History:
+    """The kept steps of one run.
+
+    ``t`` (shape ``(n,)``), ``theta``, ``loss``, ``lr`` and — with a comparator —
+    ``regret`` are arrays whose first axis runs over the kept steps; ``trace``
+    maps every trace field to its array (``history.m`` is ``history.trace["m"]``).
+    ``theta`` is the iterate after the projection, ``trace["theta"]`` the step's
+    output before it. ``theta0`` is the starting point, ``label`` a legend
+    text and ``settings`` the hyperparameters of the run.
+    """
+
+    def __init__(self, t, theta, loss, lr, trace, theta0, *, regret=None, label="", settings=None):
+        self.t, self.theta, self.loss, self.lr, self.trace = t, theta, loss, lr, trace
+        self.theta0, self.regret, self.label = theta0, regret, label
+        self.settings = dict(settings or {})
+
+    def __getattr__(self, name):
+        trace = self.__dict__.get("trace", {})
+        if name in trace:
+            return trace[name]
+        raise AttributeError(f"History has no field {name!r}; trace fields: {sorted(trace)}")
+
+    def __len__(self):
+        return len(self.t)
+
+    @property
+    def path(self):
+        """θ₀ followed by the kept iterates: shape ``(n + 1, *theta.shape)``."""
+        return np.concatenate([self.theta0[None], self.theta])
+
+    @property
+    def average_regret(self):
+        """R_t / t at the kept steps (needs a comparator)."""
+        if self.regret is None:
+            raise ValueError("this run was recorded without a comparator, so it has no regret")
+        return self.regret / self.t.reshape((-1,) + (1,) * (self.regret.ndim - 1))
+
+    def __repr__(self):
+        fields = ", ".join(sorted(self.trace))
+        return (f"History({self.label!r}, {len(self)} kept steps up to t = "
+                f"{self.t[-1] if len(self) else 0}, theta shape {self.theta0.shape}, "
+                f"trace fields: {fields})")
+
+
+class _Tape:
+    """The kept steps' arrays (allocated at the first kept step) and the regret's running sums."""
+
+    def __init__(self, steps, every, objective, comparator):
+        if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
+            raise ValueError(f"steps must be a positive whole number, got {steps!r}")
+        if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
+            raise ValueError(f"every must be a positive whole number, got {every!r}")
+        if every > steps:
+            raise ValueError(f"every={every} is larger than steps={steps}: no step would be kept")
+        self.steps, self.every, self.rows = int(steps), int(every), int(steps) // int(every)
+        self.objective, self.comparator = objective, comparator
+        self.loss_sum = self.comparator_sum = 0.0  # Σ_s f_s(θ_{s−1}) and Σ_s f_s(x*)
+        self.arrays, self.trace_names = {}, []
+
+    def add(self, t, theta, loss, lr, trace):
+        """Account for step t; keep its values when t is a multiple of ``every``."""
+        self.loss_sum = self.loss_sum + loss
+        if self.comparator is not None:
+            x_star = np.broadcast_to(np.asarray(self.comparator, dtype=theta.dtype), theta.shape)
+            self.comparator_sum = self.comparator_sum + self.objective.value(x_star, t)
+        if t % self.every:
+            return
+        self.trace_names = [name for name, _ in trace.items()]
+        values = {"t": t, "theta": theta, "loss": loss, "lr": lr,
+                  "regret": None if self.comparator is None else self.loss_sum - self.comparator_sum,
+                  **{"trace." + name: value for name, value in trace.items()}}
+        row = t // self.every - 1
+        for name, value in values.items():
+            if value is None:
+                continue
+            value = np.asarray(value)
+            if name not in self.arrays:
+                self.arrays[name] = np.empty((self.rows,) + value.shape, dtype=value.dtype)
+            self.arrays[name][row] = value
+
+    def history(self, theta0, label, settings):
+        a = self.arrays
+        trace = {name: a["trace." + name] for name in self.trace_names if "trace." + name in a}
+        return History(a["t"], a["theta"], a["loss"], a["lr"], trace, theta0,
+                       regret=a.get("regret"), label=label, settings=settings)
+
+
+def record(optimizer, objective, theta0, steps, *, every=1, scheduler=None, project=None,
+           comparator=None, label=None):
+    r"""Run ``optimizer`` on ``objective`` for ``steps`` steps and keep every ``every``-th.
+
+    ``optimizer`` is either a factory called with the list of params (for example
+    ``functools.partial(Adam, lr=0.1)`` or ``lambda ps: SGD(ps, lr=0.1)``), or an
+    optimizer that holds exactly one :class:`Param`; then ``theta0`` must be None
+    and the run starts from that param's data. ``scheduler`` is likewise a factory
+    called with the optimizer, or a scheduler of it; it steps after each optimizer
+    step (``ReduceLROnPlateau`` gets the loss ℓ_t). ``project`` is applied to θ
+    after each step, in place, before anything reads it. The lr kept for step t is
+    ``param_groups[0]["lr"]`` when step t was taken.
+    """
+    if isinstance(optimizer, Optimizer):
+        params = [p for group in optimizer.param_groups for p in group["params"]]
+        if len(params) != 1:
+            raise ValueError(f"record needs an optimizer with exactly one Param, got {len(params)}")
+        if theta0 is not None:
+            raise ValueError("pass theta0=None with an optimizer instance: "
+                             "the run starts from its Param's data")
+        (param,) = params
+    elif callable(optimizer):
+        param = Param(np.array(float_array(theta0, "theta0")))
+        optimizer = optimizer([param])
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"the optimizer factory returned {type(optimizer).__name__}, "
+                            "not an adam_ref Optimizer")
+    else:
+        raise TypeError("optimizer must be an adam_ref Optimizer or a factory of one, "
+                        f"got {type(optimizer).__name__}")
+    if scheduler is not None and not hasattr(scheduler, "step"):
+        scheduler = scheduler(optimizer)
+    tape = _Tape(steps, every, objective, comparator)
+    theta0 = param.data.copy()
+    for t in range(1, tape.steps + 1):
+        lr = optimizer.param_groups[0]["lr"]
+        loss = objective.value(param.data, t)
+        param.grad = objective.grad(param.data, t)
+        optimizer.step()
+        if project is not None:
+            param.data[...] = project(param.data)
+        if isinstance(scheduler, ReduceLROnPlateau):
+            scheduler.step(float(np.mean(loss)))
+        elif scheduler is not None:
+            scheduler.step()
+        tape.add(t, param.data, loss, lr, optimizer.last_trace[param])
+    settings = {k: v for k, v in optimizer.param_groups[0].items() if k != "params"}
+    return tape.history(theta0, label or type(optimizer).__name__, settings)
+
+
+def record_step(step, objective, theta0, steps, *, every=1, init=None, lr=1e-3, project=None,
+                comparator=None, label=None, **hyperparameters):
+    r"""Run a functional step (``adam_step``, …) on ``objective`` and keep every ``every``-th step.
+
+    ``lr`` is a number, an array that broadcasts against θ (K settings at once),
+    or a schedule: a function of the step t returning one of those, e.g.
+    ``lambda t: 0.5 / np.sqrt(t)``. ``init`` defaults to the step's companion
+    (``adam_step`` → ``adam_init``). Other keywords go to every ``step`` call.
+    """
+    if not callable(step):
+        raise TypeError(f"step must be a function such as adam_step, got {type(step).__name__}")
+    if init is None:
+        name = getattr(step, "__name__", "")
+        init = getattr(sys.modules.get(getattr(step, "__module__", ""), None),
+                       name[:-len("_step")] + "_init" if name.endswith("_step") else "", None)
+        if init is None:
+            raise ValueError(f"no init function found for {name or step!r}: pass init=")
+    tape = _Tape(steps, every, objective, comparator)
+    theta = theta0 = np.array(float_array(theta0, "theta0"))
+    state = init(theta)
+    for t in range(1, tape.steps + 1):
+        lr_t = lr(t) if callable(lr) else lr
+        loss = objective.value(theta, t)
+        theta, state, trace = step(theta, objective.grad(theta, t), state, lr=lr_t,
+                                   **hyperparameters)
+        if project is not None:
+            theta = project(theta)
+        tape.add(t, theta, loss, lr_t, trace)
+    settings = {"lr": lr, **hyperparameters}
+    return tape.history(theta0, label or getattr(step, "__name__", "step"), settings)

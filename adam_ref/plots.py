@@ -1,0 +1,478 @@
+r"""Teaching plots: each function takes histories (or plain numbers) and returns a Figure.
+
+Nothing here shows a window or touches global state: every figure is a
+:class:`matplotlib.figure.Figure` built inside ``matplotlib.rc_context(STYLE)``,
+so it renders with the Agg backend on a machine without a display. Colours are
+the Okabe–Ito palette (safe for the common colour-vision deficiencies); symbols
+are the paper's: g_t, m_t, v_t, m̂_t, v̂_t, β1, β2, ε, α.
+"""
+
+import functools
+import re
+
+import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
+
+__all__ = ["PALETTE", "STYLE", "effective_step_factor", "settings_text", "plot_moments",
+           "plot_constant_gradient", "plot_ema_kernels", "plot_bias_correction",
+           "plot_bias_correction_runs", "plot_paths", "plot_reddi", "plot_weight_decay",
+           "plot_sweeps", "plot_schedules", "plot_sparse", "plot_eps_forms"]
+
+#: Okabe & Ito (2008), "Color Universal Design"; black first, yellow last (weak on white)
+PALETTE = ["#000000", "#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7", "#F0E442"]
+
+STYLE = {
+    "figure.dpi": 100,
+    "savefig.dpi": 100,
+    "font.size": 10,
+    "axes.titlesize": 10,
+    "figure.titlesize": 10.5,
+    "axes.labelsize": 10,
+    "legend.fontsize": 8.5,
+    "legend.framealpha": 0.9,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.prop_cycle": matplotlib.cycler(color=PALETTE),
+    "lines.linewidth": 1.6,
+    "figure.constrained_layout.use": True,
+    "svg.hashsalt": "adam_ref",
+    "path.simplify": False,
+}
+
+_SYMBOLS = {"lr": r"$\alpha$", "beta1": r"$\beta_1$", "beta2": r"$\beta_2$", "eps": r"$\epsilon$",
+            "weight_decay": r"$\lambda$", "momentum": r"$\mu$", "alpha": r"$\alpha_{\rm RMS}$",
+            "eps_hat": r"$\hat\epsilon$"}
+
+
+def _styled(plot):
+    """Build the figure inside the style's rc context, so nothing global changes."""
+    @functools.wraps(plot)
+    def wrapper(*args, **kwargs):
+        with matplotlib.rc_context(STYLE):
+            return plot(*args, **kwargs)
+    return wrapper
+
+
+def _figure(width=7.0, height=4.2):
+    return Figure(figsize=(width, height))
+
+
+def _wrap(text, width):
+    """Break ``text`` into lines of about ``width`` visible characters, never inside $…$."""
+    words, lines, line, shown = [], [], [], 0
+    for word in text.split(" "):
+        if words and words[-1].count("$") % 2:  # still inside a formula
+            words[-1] += " " + word
+        else:
+            words.append(word)
+    for word in words:
+        visible = len(re.sub(r"\\[A-Za-z]+|[{}_^$]", lambda c: "x" * (len(c[0]) > 1), word))
+        if line and shown + visible > width:
+            lines.append(" ".join(line))
+            line, shown = [], 0
+        line.append(word)
+        shown += visible + 1
+    return "\n".join(lines + [" ".join(line)])
+
+
+def _suptitle(fig, text):
+    """A title wrapped to the figure's width (about 12 characters per inch at 10.5 pt)."""
+    fig.suptitle("\n".join(_wrap(part, int(fig.get_figwidth() * 12)) for part in text.split("\n")))
+
+
+def _number(value):
+    array = np.asarray(value)
+    if array.ndim == 0:
+        return f"{array.item():g}"
+    return "[" + ", ".join(f"{v:g}" for v in array.ravel()) + "]"
+
+
+def settings_text(settings):
+    r"""The hyperparameters of a run as mathtext, e.g. ``"$\alpha$=0.1, $\beta_1$=0.9"``.
+
+    ``betas`` is split into β1, β2; flags are named only when True; schedules
+    (callables) are left out, the figure says what they are.
+    """
+    parts = []
+    for key, value in settings.items():
+        if key == "betas":
+            parts += [f"{_SYMBOLS['beta1']}={_number(value[0])}",
+                      f"{_SYMBOLS['beta2']}={_number(value[1])}"]
+        elif isinstance(value, (bool, np.bool_)):
+            parts += [key] if value else []
+        elif key in ("weight_decay", "momentum") and np.all(np.asarray(value) == 0):
+            continue  # off: naming it would only clutter the caption
+        elif key in _SYMBOLS and not callable(value):
+            parts.append(f"{_SYMBOLS[key]}={_number(value)}")
+    return ", ".join(parts)
+
+
+def effective_step_factor(t, beta1=0.9, beta2=0.999):
+    r"""√(1 − β2^t) / (1 − β1^t): how bias correction scales α at step t.
+
+    Adam's step is α·m̂_t/(√v̂_t + ε) = α·[√(1 − β2^t)/(1 − β1^t)]·m_t/(√v_t + ε̂)
+    with ε̂ = ε√(1 − β2^t). With the default betas it starts at √0.001/0.1 ≈ 0.316,
+    dips to its minimum ≈ 0.152 at t = 12 and climbs back towards 1.
+    """
+    t = np.asarray(t, dtype=float)
+    if np.any(t < 1):
+        raise ValueError("the step t starts at 1")
+    return np.sqrt(1 - beta2 ** t) / (1 - beta1 ** t)
+
+
+# --------------------------------------------------------------------------- moments
+
+@_styled
+def plot_moments(history, coordinate=0, title=""):
+    r"""g_t, m_t, m̂_t (top) and v_t, v̂_t (bottom) of one coordinate, per step."""
+    index = (slice(None),) + np.unravel_index(coordinate, history.theta0.shape)
+    t = history.t
+    fig = _figure(7.0, 5.2)
+    top, bottom = fig.subplots(2, 1, sharex=True)
+    top.plot(t, history.g[index], color=PALETTE[2], lw=1.0, marker=".", ms=3, label=r"$g_t$")
+    top.plot(t, history.m[index], color=PALETTE[1], label=r"$m_t$")
+    top.plot(t, history.m_hat[index], color=PALETTE[0], ls="--", label=r"$\hat m_t$")
+    top.set_ylabel("first moment")
+    bottom.plot(t, history.g[index] ** 2, color=PALETTE[2], lw=1.0, marker=".", ms=3,
+                label=r"$g_t^2$")
+    bottom.plot(t, history.v[index], color=PALETTE[5], label=r"$v_t$")
+    bottom.plot(t, history.v_hat[index], color=PALETTE[4], ls="--", label=r"$\hat v_t$")
+    bottom.set_ylabel("second moment")
+    bottom.set_xlabel("step $t$")
+    for ax in (top, bottom):
+        ax.legend(loc="upper right", ncol=3)
+    _suptitle(fig, title or f"{history.label}: moments of coordinate {coordinate} "
+                 f"({settings_text(history.settings)})")
+    return fig
+
+
+@_styled
+def plot_constant_gradient(history, coordinate=0, title=""):
+    r"""Under a constant gradient g: m_t = (1 − β1^t)·g ramps up while m̂_t = g from step 1."""
+    index = (slice(None),) + np.unravel_index(coordinate, history.theta0.shape)
+    t, g = history.t, history.g[index]
+    fig = _figure(7.0, 3.8)
+    left, right = fig.subplots(1, 2)
+    left.plot(t, g, color=PALETTE[2], lw=3, alpha=0.6, label=r"$g_t = g$")
+    left.plot(t, history.m[index], color=PALETTE[1], label=r"$m_t$")
+    left.plot(t, history.m_hat[index], color=PALETTE[0], ls="--",
+              label=r"$\hat m_t = m_t/(1-\beta_1^t)$")
+    left.set_ylabel("first moment")
+    right.plot(t, g ** 2, color=PALETTE[2], lw=3, alpha=0.6, label=r"$g^2$")
+    right.plot(t, history.v[index], color=PALETTE[5], label=r"$v_t$")
+    right.plot(t, history.v_hat[index], color=PALETTE[4], ls="--",
+               label=r"$\hat v_t = v_t/(1-\beta_2^t)$")
+    right.set_ylabel("second moment")
+    for ax in (left, right):
+        ax.set_xscale("log")
+        ax.set_xlabel("step $t$")
+        ax.set_ylim(0, 1.25 * np.max(np.abs(g)) ** (1 if ax is left else 2))
+        ax.legend(loc="upper right", ncol=3, fontsize=8)
+    _suptitle(fig, title or f"constant gradient: raw moments ramp up, corrected ones are exact "
+                 f"({settings_text(history.settings)})")
+    return fig
+
+
+@_styled
+def plot_ema_kernels(betas=(0.5, 0.9, 0.99), k_max=400):
+    r"""The weight (1 − β)β^k an EMA gives to the gradient k steps back, with 1/(1 − β) marked."""
+    k = np.arange(k_max + 1)
+    fig = _figure(7.0, 3.8)
+    ax = fig.subplots()
+    for color, beta in zip(PALETTE[1:], betas):
+        ax.plot(k, (1 - beta) * beta ** k, color=color, label=rf"$\beta$ = {beta:g}")
+        window = 1 / (1 - beta)
+        if window <= k_max:
+            ax.axvline(window, color=color, ls=":", lw=1.2)
+            ax.annotate(rf"$1/(1-\beta)$ = {window:g}", (window, (1 - beta) * beta ** window),
+                        xytext=(4, 8), textcoords="offset points", color=color, fontsize=8.5)
+    ax.set_xscale("symlog", linthresh=1)
+    ax.set_xlim(0, k_max)
+    ax.set_yscale("log")
+    ax.set_ylim(1e-6, 1)
+    ax.set_xlabel("$k$ (steps back)")
+    ax.set_ylabel(r"weight $(1-\beta)\,\beta^k$")
+    ax.legend(loc="lower left")
+    ax.set_title(r"EMA kernels of $m_t = \sum_k (1-\beta)\beta^k g_{t-k}$:" "\n"
+                 r"the last $1/(1-\beta)$ gradients carry $1-\beta^{1/(1-\beta)} \approx$ 63 % "
+                 "of the weight")
+    return fig
+
+
+# --------------------------------------------------------------------------- bias correction
+
+@_styled
+def plot_bias_correction(beta1s=(0.5, 0.8, 0.9), beta2s=(0.99, 0.999, 0.9999), beta1=0.9,
+                         beta2=0.999, steps=5000):
+    r"""1/(1 − β^t) for several β (log axes), and the effective step factor with its minimum marked."""
+    t = np.arange(1, steps + 1, dtype=float)
+    fig = _figure(8.0, 3.9)
+    left, right = fig.subplots(1, 2)
+    for color, b in zip(PALETTE[1:], beta1s):
+        left.plot(t, 1 / (1 - b ** t), color=color, label=rf"$1/(1-\beta_1^t)$, $\beta_1$={b:g}")
+    for color, b in zip(PALETTE[4:], beta2s):
+        left.plot(t, 1 / (1 - b ** t), color=color, ls="--",
+                  label=rf"$1/(1-\beta_2^t)$, $\beta_2$={b:g}")
+    left.set_xscale("log")
+    left.set_yscale("log")
+    left.set_xlabel("step $t$")
+    left.set_ylabel("bias-correction factor")
+    left.set_title("how much $m_t$ and $v_t$ are scaled up")
+    left.legend(loc="upper right", fontsize=7.5)
+    factor = effective_step_factor(t, beta1, beta2)
+    right.plot(t, factor, color=PALETTE[0])
+    i = int(np.argmin(factor))
+    right.plot(t[i], factor[i], "o", color=PALETTE[5])
+    right.axvline(t[i], color=PALETTE[5], ls=":", lw=1.2)
+    right.annotate(f"minimum {factor[i]:.4f} at $t$ = {int(t[i])}", (t[i], factor[i]),
+                   xytext=(12, -4), textcoords="offset points", color=PALETTE[5])
+    right.annotate(f"{factor[0]:.4f} at $t$ = 1", (1, factor[0]), xytext=(6, 6),
+                   textcoords="offset points")
+    right.annotate(f"{factor[-1]:.4f} at $t$ = {steps}", (t[-1], factor[-1]), xytext=(-20, -16),
+                   textcoords="offset points", ha="right")
+    right.set_xscale("log")
+    right.set_ylim(0, 1.08)
+    right.set_xlabel("step $t$")
+    right.set_ylabel(r"$\sqrt{1-\beta_2^t}\,/\,(1-\beta_1^t)$")
+    right.set_title(rf"effective step factor, $\beta_1$={beta1:g}, $\beta_2$={beta2:g}")
+    return fig
+
+
+@_styled
+def plot_bias_correction_runs(corrected, uncorrected, title=""):
+    r"""The first steps of Adam with and without the 1/(1 − β^t) factors: θ_t and |Δθ_t|/α."""
+    fig = _figure(7.5, 3.9)
+    left, right = fig.subplots(1, 2)
+    for history, color, style in ((corrected, PALETTE[4], "-"), (uncorrected, PALETTE[5], "--")):
+        t = np.concatenate([[0], history.t])
+        for j in range(history.theta0.size):
+            theta = history.path.reshape(len(t), -1)[:, j]
+            left.plot(t, theta, color=color, ls=style, marker="o", ms=2.5,
+                      label=f"{history.label}" if j == 0 else None)
+        lr = np.asarray(history.lr).reshape(len(history), -1)[:, 0]
+        step = np.abs(history.update.reshape(len(history), -1)).max(axis=1) / lr
+        right.plot(history.t, step, color=color, ls=style, marker="o", ms=2.5, label=history.label)
+    left.set_xlabel("step $t$")
+    left.set_ylabel(r"$\theta_t$ (each coordinate)")
+    left.legend(loc="best")
+    right.set_ylim(bottom=0)
+    right.set_xlabel("step $t$")
+    right.set_ylabel(r"largest $|\theta_t - \theta_{t-1}|\,/\,\alpha$")
+    right.legend(loc="best")
+    _suptitle(fig, title or f"first steps with and without bias correction "
+                 f"({settings_text(corrected.settings)})")
+    return fig
+
+
+# --------------------------------------------------------------------------- paths
+
+def _contour(ax, objective, resolution=240, log=True):
+    (x0, x1), (y0, y1) = objective.box
+    x, y = np.meshgrid(np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution))
+    z = objective.value(np.stack([x, y], axis=-1))
+    if log:
+        z = np.log10(z - z.min() + 1e-3)
+    ax.contourf(x, y, z, levels=24, cmap="Greys", alpha=0.35)
+    ax.contour(x, y, z, levels=24, colors="0.45", linewidths=0.4)
+    if objective.minimum is not None:
+        ax.plot(*objective.minimum, marker="*", ms=13, color=PALETTE[7], mec="black", zorder=5,
+                label="minimum", ls="none")
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_xlabel(r"$\theta_1$")
+    ax.set_ylabel(r"$\theta_2$")
+
+
+@_styled
+def plot_paths(objective, histories, title="", log_contours=True):
+    """Each run's path θ₀, θ₁, … over the objective's contours (one line per history)."""
+    fig = _figure(6.4, 5.6)
+    ax = fig.subplots()
+    _contour(ax, objective, log=log_contours)
+    styles = [("-", 3.2), ("--", 1.8), ("-.", 1.8), (":", 2.2)]
+    for color, (style, width), history in zip(PALETTE[1:], styles, histories):
+        path = history.path
+        ax.plot(path[:, 0], path[:, 1], color=color, ls=style, lw=width,
+                label=f"{history.label}: {settings_text(history.settings)}")
+        ax.plot(*path[-1], "o", color=color, mec="black", ms=5)
+    ax.plot(*histories[0].theta0, "s", color="black", ms=6, label=r"start $\theta_0$", ls="none")
+    ax.legend(loc="lower left", fontsize=7.5)
+    text = title or f"{objective!r}, {len(histories[0])} steps"
+    ax.set_title("\n".join(_wrap(part, 80) for part in text.split("\n")), fontsize=9)
+    return fig
+
+
+# --------------------------------------------------------------------------- Reddi et al.
+
+@_styled
+def plot_reddi(online, stochastic, limits=(), title=""):
+    r"""Adam vs AMSGrad on Reddi et al.'s problem: x_t and R_t/t, online (top) and stochastic (bottom).
+
+    ``online`` and ``stochastic`` are lists of histories of runs on [−1, 1] with
+    a comparator (so they hold the regret); θ may hold several copies (seeds) of
+    the problem side by side, drawn as thin lines. ``limits`` gives, per row, a
+    ``(value, label)`` drawn as a dotted line on the regret axis.
+    """
+    fig = _figure(8.5, 6.0)
+    axes = fig.subplots(2, 2, sharex="row")
+    for row, (histories, name) in enumerate(((online, "online"), (stochastic, "stochastic"))):
+        left, right = axes[row]
+        for color, history in zip(PALETTE[4:], histories):
+            x = history.theta.reshape(len(history), -1)
+            regret = history.average_regret.reshape(len(history), -1)
+            width = 1.6 if x.shape[1] == 1 else 0.9
+            for j in range(x.shape[1]):
+                label = history.label if j == 0 else None
+                left.plot(history.t, x[:, j], color=color, lw=width, label=label)
+                right.plot(history.t, regret[:, j], color=color, lw=width, label=label)
+        left.axhline(-1, color="black", ls=":", lw=1)
+        left.set_ylim(-1.1, 1.1)
+        left.set_ylabel(f"$x_t$ ({name})")
+        if row < len(limits):
+            value, label = limits[row]
+            right.axhline(value, color="black", ls=":", lw=1, label=label)
+        if row == 0:
+            right.set_yscale("log")
+        else:  # a realised regret can be negative: the draws may favour another x
+            right.set_ylim(-0.3, 1.5)
+        right.set_ylabel(f"$R_t/t$ ({name})")
+        for ax in (left, right):
+            ax.set_xscale("log")
+            ax.set_xlabel("step $t$")
+            ax.legend(loc="best")
+    axes[0, 0].annotate(r"$x^* = -1$", (axes[0, 0].get_xlim()[0], -1), xytext=(4, 4),
+                        textcoords="offset points", fontsize=8.5)
+    _suptitle(fig, title or "Adam vs AMSGrad on Reddi et al. (2018)")
+    return fig
+
+
+# --------------------------------------------------------------------------- weight decay
+
+@_styled
+def plot_weight_decay(histories, targets=(), title=""):
+    r"""θ_t per coordinate for each run (one panel per coordinate); ``targets`` are
+    ``(label, point)`` pairs drawn as dotted lines."""
+    d = histories[0].theta0.size
+    fig = _figure(8.0, 3.9)
+    axes = np.atleast_1d(fig.subplots(1, d, sharex=True))
+    for j, ax in enumerate(axes):
+        for color, history in zip(PALETTE[1:], histories):
+            ax.plot(history.t, history.theta.reshape(len(history), -1)[:, j], color=color,
+                    label=f"{history.label}")
+        for style, (label, point) in zip((":", "-."), targets):
+            ax.axhline(np.ravel(point)[j], color="black", ls=style, lw=1, label=label)
+        ax.set_xlabel("step $t$")
+        ax.set_ylabel(rf"$\theta_{{{j + 1}}}$")
+        ax.legend(loc="best")
+    _suptitle(fig, title or "L2 decay vs decoupled decay")
+    return fig
+
+
+# --------------------------------------------------------------------------- sweeps
+
+@_styled
+def plot_sweeps(panels, title=""):
+    r"""One panel per hyperparameter: the loss of K runs advanced together.
+
+    ``panels`` is a list of ``(history, symbol, values, fixed, objective)``: the
+    history of a run whose θ has shape (K, d) (one row per setting), the swept
+    symbol in mathtext, its K values, a text naming the settings held fixed, and
+    the objective; the curves are f(θ_t) without noise (``objective.value(θ_t)``).
+    """
+    fig = _figure(3.4 * len(panels), 3.9)
+    axes = np.atleast_1d(fig.subplots(1, len(panels)))
+    for ax, (history, symbol, values, fixed, objective) in zip(axes, panels):
+        loss = objective.value(history.theta).reshape(len(history), len(values))
+        for color, value, column in zip(PALETTE, values, loss.T):
+            ax.plot(history.t, column, color=color, label=f"{symbol} = {value:g}")
+        ax.set_yscale("log")
+        ax.set_xlabel("step $t$")
+        ax.set_title(f"{symbol} swept\n{_wrap(fixed, 46)}", fontsize=8.5)
+        ax.set_ylabel(r"loss $f(\theta_t)$")
+        ax.legend(loc="lower left")
+    _suptitle(fig, title or "one call, K settings")
+    return fig
+
+
+# --------------------------------------------------------------------------- schedules
+
+@_styled
+def plot_schedules(histories, objective=None, title=""):
+    r"""The learning rate (top) and the loss (bottom) of runs that differ only in their schedule.
+
+    With ``objective``, the loss drawn is f(θ_t) without noise; otherwise the recorded ℓ_t.
+    """
+    fig = _figure(8.0, 6.0)
+    top, bottom = fig.subplots(2, 1, sharex=True)
+    for color, history in zip(PALETTE, histories):
+        top.plot(history.t, history.lr, color=color, label=history.label)
+        loss = history.loss if objective is None else objective.value(history.theta)
+        bottom.plot(history.t, loss, color=color, label=history.label)
+    top.set_ylabel(r"learning rate $\alpha_t$")
+    fig.legend(*top.get_legend_handles_labels(), loc="outside lower center", ncol=2)
+    bottom.set_yscale("log")
+    bottom.set_xlabel("step $t$")
+    bottom.set_ylabel(r"loss $f(\theta_t)$" if objective is not None else r"loss $\ell_t$")
+    _suptitle(fig, title or "learning-rate schedules")
+    return fig
+
+
+# --------------------------------------------------------------------------- sparse gradients
+
+@_styled
+def plot_sparse(histories, objective, title=""):
+    r"""|θ_{t,i} − θ*_i| for each coordinate i (one panel each), rare coordinates to the right."""
+    p = objective.probabilities
+    fig = _figure(3.0 * p.size, 3.7)
+    axes = np.atleast_1d(fig.subplots(1, p.size, sharey=True))
+    for i, ax in enumerate(axes):
+        for color, history in zip(PALETTE[4:] + PALETTE[1:4], histories):
+            error = np.abs(history.theta[:, i] - objective.minimum[i])
+            ax.plot(history.t, error, color=color, label=f"{history.label}")
+        ax.set_yscale("log")
+        ax.set_xlabel("step $t$")
+        ax.set_title(rf"$\theta_{{{i + 1}}}$: gradient w.p. $p$ = {p[i]:g}, "
+                     rf"$h$ = {objective.curvatures[i]:g}", fontsize=9)
+    axes[-1].legend(loc="lower left")
+    for i, ax in enumerate(axes):
+        ax.set_ylabel(rf"$|\theta_{{t,{i + 1}}} - \theta^*_{i + 1}|$")
+    _suptitle(fig, title or f"sparse gradients: {objective!r}")
+    return fig
+
+
+# --------------------------------------------------------------------------- ε vs ε̂
+
+@_styled
+def plot_eps_forms(algorithm1, eps_hat, title=""):
+    r"""Algorithm 1's ε vs the ε̂ form: both trajectories, and their gap on a log axis.
+
+    The step where the relative gap first exceeds 1 % is marked.
+    """
+    fig = _figure(8.0, 3.9)
+    left, right = fig.subplots(1, 2)
+    for history, color, style in ((algorithm1, PALETTE[4], "-"), (eps_hat, PALETTE[5], "--")):
+        left.plot(history.t, np.abs(history.theta.reshape(len(history), -1)[:, 0]), color=color,
+                  ls=style, label=history.label)
+    a = algorithm1.theta.reshape(len(algorithm1), -1)[:, 0]
+    b = eps_hat.theta.reshape(len(eps_hat), -1)[:, 0]
+    gap = np.abs(a - b) / np.maximum(np.abs(a), np.abs(b))
+    right.plot(algorithm1.t, gap, color=PALETTE[0])
+    parted = np.flatnonzero(gap > 0.01)
+    if parted.size:
+        t_part = algorithm1.t[parted[0]]
+        for ax in (left, right):
+            ax.axvline(t_part, color=PALETTE[1], ls=":", lw=1.2)
+        right.annotate(f"gap > 1 % from $t$ = {t_part}", (t_part, gap[parted[0]]), xytext=(10, -16),
+                       textcoords="offset points", color=PALETTE[1])
+    left.set_yscale("log")
+    left.set_xlabel("step $t$")
+    left.set_ylabel(r"$|\theta_t|$")
+    left.legend(loc="lower left")
+    right.set_yscale("log")
+    right.set_xlabel("step $t$")
+    right.set_ylabel("relative gap between the two runs")
+    _suptitle(fig, title or r"Algorithm 1's $\epsilon$ vs the $\hat\epsilon$ form")
+    return fig

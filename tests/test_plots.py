@@ -1,0 +1,161 @@
+"""Every plot function on tiny histories: a Figure with labelled axes and the right
+number of panels and lines, built without touching global matplotlib state."""
+
+import functools
+import io
+import math
+
+import matplotlib
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from adam_ref import SGD, Adam, AdamW
+from adam_ref.functional import adam_step
+from adam_ref.history import History, record, record_step
+from adam_ref.objectives import (Linear, NoisyQuadratic, Quadratic, ReddiOnline, Rosenbrock,
+                                 SparseQuadratic)
+from adam_ref import plots
+
+THETA0 = np.array([-1.0, 1.5])
+
+
+def adam_history(objective=None, steps=12, **kwargs):
+    return record(functools.partial(Adam, lr=0.05, **kwargs), objective or Rosenbrock(), THETA0,
+                  steps, label="Adam")
+
+
+def data_axes(fig):
+    """The axes that hold data (not colorbars or legends)."""
+    return [ax for ax in fig.axes if ax.lines or ax.collections]
+
+
+def check(fig, panels):
+    assert isinstance(fig, Figure)
+    axes = data_axes(fig)
+    assert len(axes) == panels
+    for ax in axes:
+        assert ax.get_ylabel()
+        # a panel stacked over another that shares its x axis leaves the label to that one
+        assert any(other.get_xlabel() for other in ax.get_shared_x_axes().get_siblings(ax))
+    fig.savefig(io.BytesIO(), format="png")  # renders with Agg, no display
+    return axes
+
+
+def test_effective_step_factor_values():
+    t = np.arange(1, 5001)
+    factor = plots.effective_step_factor(t)
+    assert factor[0] == pytest.approx(math.sqrt(1 - 0.999) / (1 - 0.9))
+    assert round(float(factor[0]), 4) == 0.3162
+    assert int(t[np.argmin(factor)]) == 12
+    assert round(float(factor.min()), 4) == 0.1522
+    assert round(float(factor[-1]), 4) == 0.9966
+    # it is the ratio of the two bias corrections adam_step applies
+    h = record_step(adam_step, Linear((1.0,)), np.zeros(1), 30, lr=1.0)
+    np.testing.assert_allclose(plots.effective_step_factor(h.t),
+                               np.sqrt(h.bias_correction2) / h.bias_correction1, rtol=1e-14)
+    with pytest.raises(ValueError, match="starts at 1"):
+        plots.effective_step_factor(0)
+
+
+def test_settings_text_uses_the_papers_symbols():
+    text = plots.settings_text({"lr": 0.1, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0,
+                                "amsgrad": True, "maximize": False})
+    assert text == r"$\alpha$=0.1, $\beta_1$=0.9, $\beta_2$=0.999, $\epsilon$=1e-08, amsgrad"
+
+
+def test_plots_leave_global_rcparams_alone():
+    before = dict(matplotlib.rcParams)
+    plots.plot_moments(adam_history())
+    assert dict(matplotlib.rcParams) == before
+
+
+def test_plot_moments():
+    axes = check(plots.plot_moments(adam_history(NoisyQuadratic(seed=1))), 2)
+    assert [len(ax.lines) for ax in axes] == [3, 3]
+    assert {t.get_text() for t in axes[0].get_legend().get_texts()} == {r"$g_t$", r"$m_t$", r"$\hat m_t$"}
+    assert r"$\beta_1$=0.9" in axes[0].figure._suptitle.get_text()
+
+
+def test_plot_constant_gradient():
+    h = record(functools.partial(Adam, lr=0.01), Linear((2.0,)), np.zeros(1), 10)
+    axes = check(plots.plot_constant_gradient(h), 2)
+    np.testing.assert_allclose(axes[0].lines[2].get_ydata(), 2.0)  # m̂_t = g exactly
+
+
+def test_plot_ema_kernels():
+    (ax,) = check(plots.plot_ema_kernels(betas=(0.5, 0.9), k_max=50), 1)
+    assert len([line for line in ax.lines if len(line.get_xdata()) == 51]) == 2
+    assert any("= 10" in text.get_text() for text in ax.texts)
+
+
+def test_plot_bias_correction_marks_the_dip():
+    axes = check(plots.plot_bias_correction(steps=200), 2)
+    assert len(axes[0].lines) == 6
+    assert any("minimum 0.1522 at $t$ = 12" in text.get_text() for text in axes[1].texts)
+
+
+def test_plot_bias_correction_runs():
+    run = functools.partial(record_step, adam_step, Quadratic((1.0, 0.1)), THETA0, 5, lr=0.1)
+    axes = check(plots.plot_bias_correction_runs(run(label="a"), run(label="b")), 2)
+    assert len(axes[0].lines) == 4 and len(axes[1].lines) == 2
+
+
+def test_plot_paths():
+    objective = Rosenbrock()
+    runs = [adam_history(), record(functools.partial(SGD, lr=1e-4), objective, THETA0, 12, label="SGD")]
+    (ax,) = check(plots.plot_paths(objective, runs), 1)
+    paths = [line for line in ax.lines if len(line.get_xdata()) == 13]
+    assert len(paths) == 2
+    np.testing.assert_array_equal(paths[0].get_xdata(), runs[0].path[:, 0])
+    assert r"$\alpha$=0.05" in ax.get_legend().get_texts()[1].get_text()
+
+
+def test_plot_reddi():
+    online = ReddiOnline()
+    runs = [record_step(adam_step, online, np.zeros(1), 20, lr=0.1, amsgrad=a, beta2=0.99,
+                        project=online.project, comparator=-1.0, label=name)
+            for a, name in ((False, "Adam"), (True, "AMSGrad"))]
+    stochastic = [History(r.t, np.hstack([r.theta, r.theta]), np.hstack([r.loss, r.loss]), r.lr, {},
+                          np.zeros(2), regret=np.hstack([r.regret, r.regret]), label=r.label)
+                  for r in runs]
+    axes = check(plots.plot_reddi(runs, stochastic, limits=[(0.2, "a"), (0.4, "b")]), 4)
+    assert [len(ax.lines) for ax in axes] == [3, 3, 5, 5]  # runs (× seeds) + a reference line
+
+
+def test_plot_weight_decay():
+    objective = Quadratic((1.0, 0.01), center=(1.0, 1.0))
+    runs = [record(functools.partial(c, lr=0.01, weight_decay=0.1), objective, np.zeros(2), 8)
+            for c in (Adam, AdamW)]
+    axes = check(plots.plot_weight_decay(runs, targets=[("argmin", objective.minimum)]), 2)
+    assert [len(ax.lines) for ax in axes] == [3, 3]
+
+
+def test_plot_sweeps():
+    objective = Quadratic((1.0, 0.1))
+    h = record_step(adam_step, objective, np.ones((3, 2)), 6, lr=0.1,
+                    beta1=np.array([[0.0], [0.5], [0.9]]))
+    axes = check(plots.plot_sweeps([(h, r"$\beta_1$", (0.0, 0.5, 0.9), "fixed", objective)] * 2), 2)
+    assert [len(ax.lines) for ax in axes] == [3, 3]
+
+
+def test_plot_schedules():
+    objective = NoisyQuadratic(seed=2)
+    runs = [adam_history(objective, 5), adam_history(objective, 7)]
+    axes = check(plots.plot_schedules(runs, objective=objective), 2)
+    assert [len(ax.lines) for ax in axes] == [2, 2]
+    np.testing.assert_array_equal(axes[0].lines[0].get_ydata(), runs[0].lr)
+
+
+def test_plot_sparse():
+    objective = SparseQuadratic(seed=1)
+    runs = [record(functools.partial(c, lr=0.05), objective, np.zeros(3), 9) for c in (Adam, SGD)]
+    axes = check(plots.plot_sparse(runs, objective), 3)
+    assert [len(ax.lines) for ax in axes] == [2, 2, 2]
+
+
+def test_plot_eps_forms():
+    run = functools.partial(record_step, adam_step, Quadratic((1.0,)), np.ones(1), 30, lr=0.1)
+    axes = check(plots.plot_eps_forms(run(eps=1e-8), run(eps=0.5)), 2)
+    assert len(axes[1].lines) == 2  # the gap and the line where it first exceeds 1 %
+    assert "gap > 1 %" in axes[1].texts[0].get_text()
