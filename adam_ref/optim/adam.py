@@ -14,6 +14,28 @@ from .optimizer import Optimizer, check_flag, check_number
 __all__ = ["Adam", "AdamW"]
 
 
+def check_adam_hyperparameters(group):
+    """lr, betas, eps and weight_decay of an Adam-like group, with torch's messages;
+    ``betas`` becomes a tuple."""
+    lr, betas, eps, weight_decay = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+        raise TypeError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+    for name, value in (("lr", lr), ("betas[0]", betas[0]), ("betas[1]", betas[1]),
+                        ("eps", eps), ("weight_decay", weight_decay)):
+        check_number(name, value)
+    if not 0.0 <= lr:
+        raise ValueError(f"Invalid learning rate: {lr}")
+    if not 0.0 <= eps:
+        raise ValueError(f"Invalid epsilon value: {eps}")
+    if not 0.0 <= betas[0] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+    if not 0.0 <= betas[1] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+    if not 0.0 <= weight_decay:
+        raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+    group["betas"] = tuple(betas)
+
+
 class Adam(Optimizer):
     """Adam (Kingma & Ba, 2015) as ``torch.optim.Adam``: L2 ``weight_decay`` is added
     to the gradient; ``decoupled_weight_decay=True`` makes it AdamW.
@@ -37,26 +59,10 @@ class Adam(Optimizer):
 
     @staticmethod
     def _check_group(group):
-        lr, betas, eps, weight_decay = group["lr"], group["betas"], group["eps"], group["weight_decay"]
-        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise TypeError(f"betas must be a pair (beta1, beta2), got {betas!r}")
-        for name, value in (("lr", lr), ("betas[0]", betas[0]), ("betas[1]", betas[1]),
-                            ("eps", eps), ("weight_decay", weight_decay)):
-            check_number(name, value)
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        check_adam_hyperparameters(group)
         for name in ("amsgrad", "maximize", "decoupled_weight_decay"):
             check_flag(name, group[name])
         check_flag("fused", group.get("fused"), allow_none=True)
-        group["betas"] = tuple(betas)
 
     def _state_keys(self, group):
         return ("step", "exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if group["amsgrad"] else ())

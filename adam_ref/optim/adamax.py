@@ -8,7 +8,8 @@ and back.
 import numpy as np
 
 from ..functional import AdamaxState, adamax_step
-from .optimizer import Optimizer, check_number
+from .adam import check_adam_hyperparameters
+from .optimizer import Optimizer, check_flag
 
 __all__ = ["Adamax"]
 
@@ -28,23 +29,8 @@ class Adamax(Optimizer):
 
     @staticmethod
     def _check_group(group):
-        lr, betas, eps, weight_decay = group["lr"], group["betas"], group["eps"], group["weight_decay"]
-        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise TypeError(f"betas must be a pair (beta1, beta2), got {betas!r}")
-        for name, value in (("lr", lr), ("betas[0]", betas[0]), ("betas[1]", betas[1]),
-                            ("eps", eps), ("weight_decay", weight_decay)):
-            check_number(name, value)
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        group["betas"] = tuple(betas)
+        check_adam_hyperparameters(group)
+        check_flag("maximize", group["maximize"])
 
     def _init_state(self, p, group):
         return {"step": 0, "exp_avg": np.zeros_like(p.data), "exp_inf": np.zeros_like(p.data)}

@@ -8,7 +8,7 @@ onto the functional state and back.
 import numpy as np
 
 from ..functional import RMSpropState, rmsprop_step
-from .optimizer import Optimizer, check_number
+from .optimizer import Optimizer, check_flag, check_number
 
 __all__ = ["RMSprop"]
 
@@ -43,6 +43,8 @@ class RMSprop(Optimizer):
             raise ValueError(f"Invalid weight_decay value: {weight_decay}")
         if not 0.0 <= alpha:
             raise ValueError(f"Invalid alpha value: {alpha}")
+        for name in ("centered", "maximize"):
+            check_flag(name, group[name])
 
     def _state_keys(self, group):
         return (("step", "square_avg") + (("momentum_buffer",) if group["momentum"] > 0 else ())

@@ -5,7 +5,7 @@ torch's one state entry, ``momentum_buffer``, onto the functional state and back
 """
 
 from ..functional import SGDState, sgd_step
-from .optimizer import Optimizer, check_number
+from .optimizer import Optimizer, check_flag, check_number
 
 __all__ = ["SGD"]
 
@@ -44,6 +44,8 @@ class SGD(Optimizer):
         # torch does not check dampening; a NaN or negative one is never meant
         if not 0.0 <= dampening:
             raise ValueError(f"Invalid dampening value: {dampening}")
+        for name in ("nesterov", "maximize"):
+            check_flag(name, group[name])
         if group["nesterov"] and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
 
