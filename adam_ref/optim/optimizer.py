@@ -165,7 +165,7 @@ class Optimizer:
         if grad.shape != data.shape:
             raise ValueError(f"{self._label(p, index)}: grad has shape {grad.shape} but the "
                              f"param has shape {data.shape}")
-        if self.check_finite and not np.isfinite(grad).all():
+        if self.check_finite and np.count_nonzero(np.isfinite(grad)) != grad.size:
             bad = int(grad.size - np.count_nonzero(np.isfinite(grad)))
             step = self.state.get(p, {}).get("step", 0) + 1
             raise FloatingPointError(
