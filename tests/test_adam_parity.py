@@ -11,16 +11,14 @@ differently in the last bit. Over 300 steps the float64 trajectories agree to
 better than 1e-12 relative (we assert 1e-9); float32 ones to better than 1e-4.
 """
 
-import importlib.util
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
+from _golden import GOLDEN, NO_TORCH, generator
 
 import adam_ref
 
-GOLDEN = Path(__file__).resolve().parent / "golden"
 FILES = sorted(GOLDEN.glob("adam_*.npz"))
 RTOL = {"float64": 1e-9, "float32": 1e-4}
 # state entries may pass through zero (m changes sign), so they are compared
@@ -179,17 +177,10 @@ def test_state_dict_round_trip_is_bit_identical(name):
 
 # --------------------------------------------------------------------------- live torch
 
-torch_reason = "torch is not installed: the live parity tests need torch==2.13.0 (CPU)"
-
-
 @pytest.fixture(scope="module")
 def maker():
-    pytest.importorskip("torch", reason=torch_reason)
-    spec = importlib.util.spec_from_file_location("make_adam_golden",
-                                                  GOLDEN / "make_adam_golden.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    pytest.importorskip("torch", reason=NO_TORCH)
+    return generator("make_adam_golden")
 
 
 @pytest.mark.parametrize("path", FILES, ids=[f.stem for f in FILES])
@@ -241,7 +232,7 @@ def torch_adam_pair(torch, cls, hyper, dtype, n=5, seed=0):
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_live_closed_loop_rosenbrock(cls, hyper, dtype):
     """A closed loop: the gradient depends on the params (Rosenbrock), 400 steps, state too."""
-    torch = pytest.importorskip("torch", reason=torch_reason)
+    torch = pytest.importorskip("torch", reason=NO_TORCH)
     tp, topt, ap, aopt = torch_adam_pair(torch, cls, hyper, dtype)
 
     def grad(x):  # ∂/∂x of Σ 100(x_{i+1} − x_i²)² + (1 − x_i)², in NumPy for both sides
@@ -270,7 +261,7 @@ def test_live_closed_loop_rosenbrock(cls, hyper, dtype):
 
 
 def test_live_state_dict_matches_torch_layout():
-    torch = pytest.importorskip("torch", reason=torch_reason)
+    torch = pytest.importorskip("torch", reason=NO_TORCH)
     tp, topt, ap, aopt = torch_adam_pair(torch, "Adam", dict(lr=0.1, amsgrad=True), "float64")
     g = np.arange(5.0)
     tp.grad, ap.grad = torch.tensor(g), g.copy()
@@ -293,7 +284,7 @@ def test_live_nan_propagates_like_torch_with_check_finite_off():
     m + w·(g − m) = inf − inf) but stays ±inf in β1·m + (1 − β1)·g; both are
     non-finite, so only the non-finite positions are compared there.
     """
-    torch = pytest.importorskip("torch", reason=torch_reason)
+    torch = pytest.importorskip("torch", reason=NO_TORCH)
     tp, topt, ap, aopt = torch_adam_pair(torch, "Adam", dict(lr=0.1), "float64")
     aopt.check_finite = False
     for g in ([1.0, np.nan, 2.0, np.inf, -np.inf], [1.0, 1.0, 1.0, 1.0, 1.0]):
@@ -314,7 +305,7 @@ def test_live_nan_propagates_like_torch_with_check_finite_off():
 
 def test_live_torch_state_dict_loads_and_continues():
     """torch's own state_dict (tensors turned into arrays) resumes in adam_ref as in torch."""
-    torch = pytest.importorskip("torch", reason=torch_reason)
+    torch = pytest.importorskip("torch", reason=NO_TORCH)
     rng = np.random.default_rng(4)
     tparams = [torch.tensor(rng.normal(size=s)).requires_grad_() for s in [(3,), (2, 2)]]
     topt = torch.optim.Adam([{"params": tparams[:1], "amsgrad": True},

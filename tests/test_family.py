@@ -9,12 +9,11 @@ float32 runs to ~1e-6 (we assert 1e-4).
 """
 
 import copy
-import importlib.util
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
+from _golden import GOLDEN, NO_TORCH, generator
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -23,20 +22,9 @@ from adam_ref import SGD, Adamax, Param, RMSprop
 from adam_ref.functional import (AdamaxState, RMSpropState, SGDState, adamax_init, adamax_step,
                                  rmsprop_init, rmsprop_step, sgd_init, sgd_step)
 
-GOLDEN = Path(__file__).resolve().parent / "golden"
 RTOL = {"float64": 1e-9, "float32": 1e-4}
-NO_TORCH = "torch is not installed; the live parity tests need it (pip install torch==2.13.0)"
 
-
-def _generator():
-    spec = importlib.util.spec_from_file_location("make_family_golden",
-                                                  GOLDEN / "make_family_golden.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-gen = _generator()
+gen = generator("make_family_golden")
 RUNS = gen.OPTIMIZER_RUNS
 
 

@@ -6,30 +6,17 @@ compared exactly.
 """
 
 import copy
-import importlib.util
 import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
+from _golden import GOLDEN, NO_TORCH, generator
 
 from adam_ref import SGD, Adam, Param
 from adam_ref import lr_scheduler as S
 
-GOLDEN = Path(__file__).resolve().parent / "golden"
-NO_TORCH = "torch is not installed; the live parity tests need it (pip install torch==2.13.0)"
-
-
-def _generator():
-    spec = importlib.util.spec_from_file_location("make_family_golden",
-                                                  GOLDEN / "make_family_golden.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-gen = _generator()
+gen = generator("make_family_golden")
 RUNS = gen.SCHEDULER_RUNS
 
 

@@ -7,14 +7,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _golden import GOLDEN, NO_TORCH, generator
 
 from adam_ref import Adam
 from adam_ref.lr_scheduler import StepLR
 from adam_ref.nn import Linear, mse_loss
 
 ROOT = Path(__file__).resolve().parent.parent
-GOLDEN = ROOT / "tests" / "golden"
-NO_TORCH = "torch is not installed; the live parity tests need it (pip install torch==2.13.0)"
 
 
 def problem(seed=0, n=6, d_in=4, d_out=3, bias=True):
@@ -177,11 +176,7 @@ def test_golden_training_run():
 
 def test_live_training_run():
     pytest.importorskip("torch", reason=NO_TORCH)
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("make_family_golden",
-                                                  GOLDEN / "make_family_golden.py")
-    gen = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(gen)
+    gen = generator("make_family_golden")
     data = gen.training_inputs(seed=11)
     assert_same_run(train(data), gen.torch_training_run(data))
 
