@@ -71,6 +71,11 @@ def check_flag(name, value, allow_none=False):
         raise TypeError(f"{name} must be True or False, got {value!r}")
 
 
+# torch's message; torch takes a set at the top level, but its order varies from run to run
+_SET_MESSAGE = ("optimizer parameters need to be organized in ordered collections, but the "
+                "ordering of tensors in sets will change between runs. Please use a list instead.")
+
+
 class Optimizer:
     """Base class: ``param_groups``, ``state``, ``step``, ``zero_grad``, ``state_dict``.
 
@@ -94,10 +99,8 @@ class Optimizer:
                             f"Params or dicts, but got {type(params).__name__}"
                             + ("; wrap each array in adam_ref.Param(array)"
                                if isinstance(params, np.ndarray) else ""))
-        if isinstance(params, (set, frozenset)):  # torch takes one, but its order varies per run
-            raise TypeError("optimizer parameters need to be organized in ordered collections, "
-                            "but the ordering of tensors in sets will change between runs. "
-                            "Please use a list instead.")
+        if isinstance(params, (set, frozenset)):
+            raise TypeError(_SET_MESSAGE)
         groups = list(params)
         if len(groups) == 0:
             raise ValueError("optimizer got an empty parameter list")
@@ -117,9 +120,7 @@ class Optimizer:
         if isinstance(params, Param):
             params = [params]
         elif isinstance(params, (set, frozenset)):
-            raise TypeError("optimizer parameters need to be organized in ordered collections, "
-                            "but the ordering of tensors in sets will change between runs. "
-                            "Please use a list instead.")
+            raise TypeError(_SET_MESSAGE)
         elif isinstance(params, np.ndarray):
             params = [params]
         else:
