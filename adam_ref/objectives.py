@@ -312,9 +312,9 @@ class ReddiStochastic(ReddiOnline):
 
         f_t(x) = 1010·x with probability 0.01, −10·x otherwise
 
-    E[f_t(x)] = 0.2·x, minimised at x* = −1. The draw for step t comes from a
-    generator seeded by ``(seed, t // 4096)``, reused for 4096 consecutive steps
-    so that a million-step run stays fast.
+    E[f_t(x)] = 0.2·x (``mean_slope``·x), minimised at x* = −1. The draw for
+    step t comes from a generator seeded by ``(seed, t // 4096)``, reused for
+    4096 consecutive steps so that a million-step run stays fast.
     """
 
     name = "Reddi stochastic"
@@ -323,6 +323,11 @@ class ReddiStochastic(ReddiOnline):
     def __init__(self, seed=0, p=0.01):
         self.seed, self.p = int(seed), float(p)
         self._cached = (None, None)
+
+    @property
+    def mean_slope(self):
+        """E[c_t] = p·1010 − (1 − p)·10, so that E[f_t(x)] = E[c_t]·x (0.2·x for p = 0.01)."""
+        return self.p * 1010.0 - (1 - self.p) * 10.0
 
     def _block_slopes(self, block):
         draws = np.random.default_rng([self.seed, block]).random(self._block) < self.p

@@ -308,13 +308,16 @@ def plot_paths(objective, histories, title="", log_contours=True):
 # --------------------------------------------------------------------------- Reddi et al.
 
 @_styled
-def plot_reddi(online, stochastic, limits=(), title=""):
+def plot_reddi(online, stochastic, limits=(), title="", expected_regret=False):
     r"""Adam vs AMSGrad on Reddi et al.'s problem: x_t and R_t/t, online (top) and stochastic (bottom).
 
     ``online`` and ``stochastic`` are lists of histories of runs on [−1, 1] with
     a comparator (so they hold the regret); θ may hold several copies (seeds) of
     the problem side by side, drawn as thin lines. ``limits`` gives, per row, a
     ``(value, label)`` drawn as a dotted line on the regret axis.
+    ``expected_regret=True`` says that the stochastic histories hold the expected
+    regret E[R_t] (as ``reddi_scalar_runs(..., mean_slope=...)`` records it)
+    rather than the realised R_t; the panel is labelled E[R_t]/t.
     """
     fig = _figure(8.5, 6.0)
     axes = fig.subplots(2, 2, sharex="row")
@@ -334,11 +337,15 @@ def plot_reddi(online, stochastic, limits=(), title=""):
         if row < len(limits):
             value, label = limits[row]
             right.axhline(value, color="black", ls=":", lw=1, label=label)
+        average = r"$R_t/t$"
         if row == 0:
             right.set_yscale("log")
+        elif expected_regret:  # 0 ≤ E[R_t]/t ≤ 2·E[c]: each term E[c]·(x − x*) is at most 2·E[c]
+            average = r"$\mathrm{E}[R_t]/t$"
+            right.set_ylim(0, 1.1 * right.get_ylim()[1])
         else:  # a realised regret can be negative: the draws may favour another x
             right.set_ylim(-0.3, 1.5)
-        right.set_ylabel(f"$R_t/t$ ({name})")
+        right.set_ylabel(f"{average} ({name})")
         for ax in (left, right):
             ax.set_xscale("log")
             ax.set_xlabel("step $t$")

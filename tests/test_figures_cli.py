@@ -79,6 +79,36 @@ def test_reddi_scalar_runs_are_adam_step_exactly(objective):
         np.testing.assert_allclose(fast.regret, slow.regret, rtol=1e-12)
 
 
+def test_reddi_expected_regret_is_the_mean_slope_times_the_distance_to_x_star():
+    # E[f_t(x)] = 0.01·1010x − 0.99·10x = 0.2x, so E[R_t] = Σ_{s≤t} 0.2·(x_{s−1} − (−1)),
+    # summed over the iterates of the reference adam_step run, kept at every step
+    objective, steps, alpha = ReddiStochastic(seed=4), 2000, 0.5
+    assert objective.mean_slope == pytest.approx(0.2, rel=1e-12)
+    slopes = objective.slopes(steps)
+    lr = lambda t: alpha / math.sqrt(t)  # noqa: E731
+    every_step = reddi_scalar_runs(slopes, alpha, every=1, mean_slope=objective.mean_slope)
+    every_7th = reddi_scalar_runs(slopes, alpha, every=7, mean_slope=objective.mean_slope)
+    for fast, sparse, flag in zip(every_step, every_7th, (False, True)):
+        slow = record_step(adam_step, objective, np.zeros(1), steps, every=1, lr=lr, beta1=0.9,
+                           beta2=0.99, amsgrad=flag, project=objective.project, comparator=-1.0)
+        x_before = np.concatenate([[0.0], slow.theta[:-1, 0]])  # x_{s−1}, from x₀ = 0
+        expected = np.cumsum(0.2 * (x_before + 1.0))
+        np.testing.assert_allclose(fast.regret[:, 0], expected, rtol=1e-12)
+        # kept every 7th step, the sum still runs over every step
+        np.testing.assert_allclose(sparse.regret[:, 0], expected[6::7], rtol=1e-12)
+        np.testing.assert_array_equal(sparse.theta, fast.theta[6::7])
+        # the realised regret of the same iterates is another number: the draws' noise
+        assert np.max(np.abs(slow.regret[:, 0] - expected)) > 10
+    assert np.all(np.diff(every_step[0].regret[:, 0]) >= 0)  # each term 0.2·(x + 1) ≥ 0
+
+
+@pytest.mark.parametrize("bad, error", [("0.2", TypeError), (True, TypeError),
+                                        (np.array([0.2]), TypeError), (math.nan, ValueError)])
+def test_reddi_scalar_runs_rejects_a_bad_mean_slope(bad, error):
+    with pytest.raises(error, match="mean_slope"):
+        reddi_scalar_runs(ReddiStochastic().slopes(10), 0.5, mean_slope=bad)
+
+
 def test_reddi_effect_adam_to_plus_one_amsgrad_to_minus_one():
     online = ReddiOnline()
     adam, amsgrad = reddi_scalar_runs(online.slopes(100_000), 0.5, every=1000)

@@ -165,6 +165,15 @@ def test_reddi_stochastic_draws():
                                    numerical_grad(lambda y: r.value(y, t).sum(), np.array([0.1])))
 
 
+def test_reddi_stochastic_mean_slope():
+    # the paper's problem: E[f_t(x)] = 0.01·1010x − 0.99·10x = 0.2x
+    assert ReddiStochastic(seed=1).mean_slope == pytest.approx(0.2, rel=1e-12)
+    # another p: E[c] = 0.3·1010 − 0.7·10 = 296, against the draws' average (its sd ≈ 1.05)
+    r = ReddiStochastic(seed=2, p=0.3)
+    assert r.mean_slope == pytest.approx(296.0, rel=1e-12)
+    assert abs(r.slopes(200_000).mean() - r.mean_slope) < 6
+
+
 def test_projection_onto_the_interval():
     np.testing.assert_array_equal(project_interval(np.array([-3.0, -0.5, 0.0, 1.0, 7.0])),
                                   [-1.0, -0.5, 0.0, 1.0, 1.0])

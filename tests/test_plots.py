@@ -121,6 +121,16 @@ def test_plot_reddi():
                   for r in runs]
     axes = check(plots.plot_reddi(runs, stochastic, limits=[(0.2, "a"), (0.4, "b")]), 4)
     assert [len(ax.lines) for ax in axes] == [3, 3, 5, 5]  # runs (× seeds) + a reference line
+    assert axes[3].get_ylabel() == "$R_t/t$ (stochastic)"
+    # the expected regret is drawn as it is held, under its own label, from 0 up
+    axes = check(plots.plot_reddi(runs, stochastic, limits=[(0.2, "a"), (0.4, "b")],
+                                  expected_regret=True), 4)
+    assert [len(ax.lines) for ax in axes] == [3, 3, 5, 5]
+    assert axes[3].get_ylabel() == r"$\mathrm{E}[R_t]/t$ (stochastic)"
+    assert axes[1].get_ylabel() == "$R_t/t$ (online)"
+    np.testing.assert_array_equal(axes[3].lines[1].get_ydata(), stochastic[0].average_regret[:, 1])
+    bottom, top = axes[3].get_ylim()
+    assert bottom == 0 and top > max(0.4, np.max(stochastic[1].average_regret))
 
 
 def test_plot_weight_decay():
