@@ -76,6 +76,10 @@ def adam_step(theta, grad, state, *, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8,
         v̂_t = v_t / (1 − β2^t)
         θ_t = θ' − α·m̂_t / (√v̂_t + ε)
 
+    In the code θ' is ``theta_decayed`` (θ_{t−1} itself without decoupled decay),
+    m̂, v̂ are ``m_hat``, ``v_hat``, √v̂_t + ε is ``denom`` and 1 − β^t are the
+    ``bias_correction`` terms.
+
     AMSGrad (Reddi et al., 2018) keeps v_max = max(v_max, v_t) and uses
     v̂_t = v_max / (1 − β2^t). That is PyTorch's form: the max is taken over the
     *raw* v and then bias-corrected. The paper's AMSGrad has no bias correction
@@ -84,9 +88,10 @@ def adam_step(theta, grad, state, *, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8,
 
     Returns ``(theta_next, state_next, trace)``; the inputs are not modified.
     """
-    check_state(state, AdamState)
+    check_state(state, AdamState)  # checks and conversions first; the equations follow
     theta, g = step_inputs(theta, grad, [("m", state.m), ("v", state.v), ("v_max", state.v_max)])
-    lr, beta1, beta2, eps, weight_decay = (hyper(h, theta.dtype) for h in (lr, beta1, beta2, eps, weight_decay))
+    lr, beta1, beta2, eps, weight_decay = (hyper(h, theta.dtype)
+                                           for h in (lr, beta1, beta2, eps, weight_decay))
     t = state.t + 1
     if maximize:
         g = -g
@@ -165,7 +170,8 @@ def sgd_step(theta, grad, state, *, lr=1e-3, momentum=0.0, dampening=0.0, weight
     """
     check_state(state, SGDState)
     theta, g = step_inputs(theta, grad, [("b", state.b)])
-    lr, momentum, dampening, weight_decay = (hyper(h, theta.dtype) for h in (lr, momentum, dampening, weight_decay))
+    lr, momentum, dampening, weight_decay = (hyper(h, theta.dtype)
+                                             for h in (lr, momentum, dampening, weight_decay))
     t = state.t + 1
     if maximize:
         g = -g
@@ -249,7 +255,8 @@ def rmsprop_step(theta, grad, state, *, lr=1e-2, alpha=0.99, eps=1e-8, weight_de
     """
     check_state(state, RMSpropState)
     theta, g = step_inputs(theta, grad, [("v", state.v), ("g_avg", state.g_avg), ("b", state.b)])
-    lr, alpha, eps, weight_decay, momentum = (hyper(h, theta.dtype) for h in (lr, alpha, eps, weight_decay, momentum))
+    lr, alpha, eps, weight_decay, momentum = (hyper(h, theta.dtype)
+                                              for h in (lr, alpha, eps, weight_decay, momentum))
     t = state.t + 1
     if maximize:
         g = -g
@@ -326,7 +333,8 @@ def adamax_step(theta, grad, state, *, lr=2e-3, beta1=0.9, beta2=0.999, eps=1e-8
     """
     check_state(state, AdamaxState)
     theta, g = step_inputs(theta, grad, [("m", state.m), ("u", state.u)])
-    lr, beta1, beta2, eps, weight_decay = (hyper(h, theta.dtype) for h in (lr, beta1, beta2, eps, weight_decay))
+    lr, beta1, beta2, eps, weight_decay = (hyper(h, theta.dtype)
+                                           for h in (lr, beta1, beta2, eps, weight_decay))
     t = state.t + 1
     if maximize:
         g = -g
