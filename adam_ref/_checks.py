@@ -41,14 +41,14 @@ def step_inputs(theta, grad, arrays=(), *, state_name="state"):
 def check_state(state, kind):
     """``state`` must be a ``kind`` (as the matching ``*_init`` makes it) with t ≥ 0 whole."""
     if not isinstance(state, kind):
-        raise TypeError(f"state must be a {kind.__name__} (start from the matching *_init), "
+        raise TypeError(f"state must be of type {kind.__name__} (start from the matching *_init), "
                         f"got {type(state).__name__}")
     t = state.t
     if isinstance(t, (bool, np.bool_)) or not isinstance(t, numbers.Integral) or t < 0:
         raise ValueError(f"{kind.__name__}.t must be a whole number >= 0, got {state.t!r}")
 
 
-def hyper(value, dtype):
+def hyper(value, dtype, name="hyperparameter"):
     """A hyperparameter as a Python float, or as an array of θ's dtype when it is one.
 
     Python floats keep float32 arithmetic in float32 (NumPy's weak scalars); arrays let
@@ -57,12 +57,17 @@ def hyper(value, dtype):
     if type(value) is float:  # the common case, checked first: steps are hot loops
         return value
     if isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"hyperparameter must be a real number, got {value!r}")
+        raise TypeError(f"{name} must be a real number, got {value!r}")
     if np.ndim(value) == 0:
         if not isinstance(value, (numbers.Real, np.ndarray, np.generic)):
-            raise TypeError(f"hyperparameter must be a real number, got {type(value).__name__}")
+            raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
         return float(value)
-    return float_array(value, "array hyperparameter").astype(dtype, copy=False)
+    return float_array(value, name).astype(dtype, copy=False)
+
+
+def hypers(dtype, **named):
+    """Each named hyperparameter through :func:`hyper`, in the order given."""
+    return tuple(hyper(value, dtype, name) for name, value in named.items())
 
 
 def any_nonzero(value):

@@ -16,7 +16,7 @@ from typing import NamedTuple, Optional
 
 import numpy as np
 
-from ._checks import any_nonzero, check_state, float_array, hyper, step_inputs
+from ._checks import any_nonzero, check_state, float_array, hypers, step_inputs
 from ._record import Record
 
 __all__ = ["AdamState", "AdamTrace", "adam_init", "adam_step"]
@@ -90,8 +90,8 @@ def adam_step(theta, grad, state, *, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8,
     """
     check_state(state, AdamState)  # checks and conversions first; the equations follow
     theta, g = step_inputs(theta, grad, [("m", state.m), ("v", state.v), ("v_max", state.v_max)])
-    lr, beta1, beta2, eps, weight_decay = (hyper(h, theta.dtype)
-                                           for h in (lr, beta1, beta2, eps, weight_decay))
+    lr, beta1, beta2, eps, weight_decay = hypers(theta.dtype, lr=lr, beta1=beta1, beta2=beta2,
+                                                 eps=eps, weight_decay=weight_decay)
     t = state.t + 1
     if maximize:
         g = -g
@@ -170,8 +170,8 @@ def sgd_step(theta, grad, state, *, lr=1e-3, momentum=0.0, dampening=0.0, weight
     """
     check_state(state, SGDState)
     theta, g = step_inputs(theta, grad, [("b", state.b)])
-    lr, momentum, dampening, weight_decay = (hyper(h, theta.dtype)
-                                             for h in (lr, momentum, dampening, weight_decay))
+    lr, momentum, dampening, weight_decay = hypers(theta.dtype, lr=lr, momentum=momentum,
+                                                   dampening=dampening, weight_decay=weight_decay)
     t = state.t + 1
     if maximize:
         g = -g
@@ -255,8 +255,8 @@ def rmsprop_step(theta, grad, state, *, lr=1e-2, alpha=0.99, eps=1e-8, weight_de
     """
     check_state(state, RMSpropState)
     theta, g = step_inputs(theta, grad, [("v", state.v), ("g_avg", state.g_avg), ("b", state.b)])
-    lr, alpha, eps, weight_decay, momentum = (hyper(h, theta.dtype)
-                                              for h in (lr, alpha, eps, weight_decay, momentum))
+    lr, alpha, eps, weight_decay, momentum = hypers(theta.dtype, lr=lr, alpha=alpha, eps=eps,
+                                                    weight_decay=weight_decay, momentum=momentum)
     t = state.t + 1
     if maximize:
         g = -g
@@ -333,8 +333,8 @@ def adamax_step(theta, grad, state, *, lr=2e-3, beta1=0.9, beta2=0.999, eps=1e-8
     """
     check_state(state, AdamaxState)
     theta, g = step_inputs(theta, grad, [("m", state.m), ("u", state.u)])
-    lr, beta1, beta2, eps, weight_decay = (hyper(h, theta.dtype)
-                                           for h in (lr, beta1, beta2, eps, weight_decay))
+    lr, beta1, beta2, eps, weight_decay = hypers(theta.dtype, lr=lr, beta1=beta1, beta2=beta2,
+                                                 eps=eps, weight_decay=weight_decay)
     t = state.t + 1
     if maximize:
         g = -g
