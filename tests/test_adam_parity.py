@@ -37,18 +37,12 @@ def n_params(config):
     return sum(len(g["shapes"]) for g in config["groups"])
 
 
+gen = generator("make_adam_golden")
+
+
 def make_optimizer(config, params):
     """The adam_ref optimizer a golden config describes (the same groups as torch's)."""
-    groups, start = [], 0
-    for g in config["groups"]:
-        n = len(g["shapes"])
-        hyper = {k: v for k, v in g.items() if k != "shapes"}
-        hyper["betas"] = tuple(hyper["betas"])
-        if config["optimizer"] == "AdamW":
-            del hyper["decoupled_weight_decay"]
-        groups.append({"params": params[start:start + n], **hyper})
-        start += n
-    return getattr(adam_ref, config["optimizer"])(groups)
+    return getattr(adam_ref, config["optimizer"])(gen.param_groups(config, params))
 
 
 def feed(opt, params, data, k):
@@ -180,7 +174,7 @@ def test_state_dict_round_trip_is_bit_identical(name):
 @pytest.fixture(scope="module")
 def maker():
     pytest.importorskip("torch", reason=NO_TORCH)
-    return generator("make_adam_golden")
+    return gen
 
 
 @pytest.mark.parametrize("path", FILES, ids=[f.stem for f in FILES])

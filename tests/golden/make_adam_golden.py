@@ -26,7 +26,11 @@ import json
 from pathlib import Path
 
 import numpy as np
-import torch
+
+try:  # the tests import this file for param_groups, with or without torch
+    import torch
+except ImportError:
+    torch = None
 
 HERE = Path(__file__).resolve().parent
 STEPS = 300
@@ -114,8 +118,8 @@ def make_inputs(scenario, seed):
     return arrays
 
 
-def torch_optimizer(config, params):
-    """The torch optimizer the config describes, over ``params`` grouped as in the config."""
+def param_groups(config, params):
+    """The param groups a config describes over ``params``: the same for torch and adam_ref."""
     groups, start = [], 0
     for g in config["groups"]:
         n = len(g["shapes"])
@@ -123,8 +127,14 @@ def torch_optimizer(config, params):
         hyper["betas"] = tuple(hyper["betas"])
         if config["optimizer"] == "AdamW":
             del hyper["decoupled_weight_decay"]
-        groups.append({"params": params[start:start + n], **hyper, "foreach": False})
+        groups.append({"params": params[start:start + n], **hyper})
         start += n
+    return groups
+
+
+def torch_optimizer(config, params):
+    """The torch optimizer the config describes, over ``params`` grouped as in the config."""
+    groups = [{**group, "foreach": False} for group in param_groups(config, params)]
     cls = {"Adam": torch.optim.Adam, "AdamW": torch.optim.AdamW}[config["optimizer"]]
     return cls(groups)
 
