@@ -149,9 +149,13 @@ def _read(path):
         file.seek(0)
         try:
             with np.load(file, allow_pickle=False) as archive:
-                return {name: archive[name] for name in archive.files}
+                members = {name: archive[name] for name in archive.files}
         except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile) as error:
             raise ValueError(f"{path} is not a readable checkpoint: {error}") from None
+    raw = sorted(name for name, member in members.items() if not isinstance(member, np.ndarray))
+    if raw:  # np.load hands back the bytes of a member that is not a .npy file
+        raise ValueError(f"{path} is not a readable checkpoint: members {raw} are not arrays")
+    return members
 
 
 def load_checkpoint(path, optimizer, scheduler=None):

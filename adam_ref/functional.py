@@ -16,7 +16,7 @@ from typing import NamedTuple, Optional
 
 import numpy as np
 
-from ._checks import any_nonzero, check_state, float_array, hypers, step_inputs
+from ._checks import any_nonzero, check_flags, check_state, float_array, hypers, step_inputs
 from ._record import Record
 
 __all__ = ["AdamState", "AdamTrace", "adam_init", "adam_step"]
@@ -89,8 +89,9 @@ def adam_step(theta, grad, state, *, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8,
     Returns ``(theta_next, state_next, trace)``; the inputs are not modified.
     """
     check_state(state, AdamState)  # checks and conversions first; the equations follow
+    check_flags(amsgrad=amsgrad, maximize=maximize, decoupled_weight_decay=decoupled_weight_decay)
     theta, g = step_inputs(theta, grad, [("m", state.m), ("v", state.v), ("v_max", state.v_max)])
-    lr, beta1, beta2, eps, weight_decay = hypers(theta.dtype, lr=lr, beta1=beta1, beta2=beta2,
+    lr, beta1, beta2, eps, weight_decay = hypers(theta, lr=lr, beta1=beta1, beta2=beta2,
                                                  eps=eps, weight_decay=weight_decay)
     t = state.t + 1
     if maximize:
@@ -169,8 +170,9 @@ def sgd_step(theta, grad, state, *, lr=1e-3, momentum=0.0, dampening=0.0, weight
     Returns ``(theta_next, state_next, trace)``; the inputs are not modified.
     """
     check_state(state, SGDState)
+    check_flags(nesterov=nesterov, maximize=maximize)
     theta, g = step_inputs(theta, grad, [("b", state.b)])
-    lr, momentum, dampening, weight_decay = hypers(theta.dtype, lr=lr, momentum=momentum,
+    lr, momentum, dampening, weight_decay = hypers(theta, lr=lr, momentum=momentum,
                                                    dampening=dampening, weight_decay=weight_decay)
     t = state.t + 1
     if maximize:
@@ -254,8 +256,9 @@ def rmsprop_step(theta, grad, state, *, lr=1e-2, alpha=0.99, eps=1e-8, weight_de
     Returns ``(theta_next, state_next, trace)``; the inputs are not modified.
     """
     check_state(state, RMSpropState)
+    check_flags(centered=centered, maximize=maximize)
     theta, g = step_inputs(theta, grad, [("v", state.v), ("g_avg", state.g_avg), ("b", state.b)])
-    lr, alpha, eps, weight_decay, momentum = hypers(theta.dtype, lr=lr, alpha=alpha, eps=eps,
+    lr, alpha, eps, weight_decay, momentum = hypers(theta, lr=lr, alpha=alpha, eps=eps,
                                                     weight_decay=weight_decay, momentum=momentum)
     t = state.t + 1
     if maximize:
@@ -332,8 +335,9 @@ def adamax_step(theta, grad, state, *, lr=2e-3, beta1=0.9, beta2=0.999, eps=1e-8
     Returns ``(theta_next, state_next, trace)``; the inputs are not modified.
     """
     check_state(state, AdamaxState)
+    check_flags(maximize=maximize)
     theta, g = step_inputs(theta, grad, [("m", state.m), ("u", state.u)])
-    lr, beta1, beta2, eps, weight_decay = hypers(theta.dtype, lr=lr, beta1=beta1, beta2=beta2,
+    lr, beta1, beta2, eps, weight_decay = hypers(theta, lr=lr, beta1=beta1, beta2=beta2,
                                                  eps=eps, weight_decay=weight_decay)
     t = state.t + 1
     if maximize:

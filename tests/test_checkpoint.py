@@ -5,6 +5,7 @@ import io
 import json
 import os
 import pickle
+import zipfile
 
 import numpy as np
 import pytest
@@ -344,3 +345,22 @@ def test_truncated_files_of_every_length_are_refused(tmp_path):
         with pytest.raises(ValueError):
             load_checkpoint(path, target)
     assert everything(target, target_params) == before
+
+
+@pytest.mark.parametrize("member", ["meta.npy", "param_0.npy", "array_0.npy"])
+def test_a_member_that_is_not_an_npy_array_is_refused(tmp_path, member):
+    w = Param(np.array([1.0, 2.0]))
+    opt = Adam([w], lr=0.1)
+    w.grad = np.ones(2)
+    opt.step()
+    good, bad = tmp_path / "good.npz", tmp_path / "bad.npz"
+    save_checkpoint(good, opt)
+    with zipfile.ZipFile(good) as zin, zipfile.ZipFile(bad, "w") as zout:
+        for name in zin.namelist():  # the member keeps its bytes but loses its .npy form
+            zout.writestr(name[:-4] if name == member else name,
+                          b"not an npy file" if name == member else zin.read(name))
+    before = (w.data.copy(), opt.state_dict())
+    with pytest.raises(ValueError, match="are not arrays"):
+        load_checkpoint(bad, opt)
+    np.testing.assert_array_equal(w.data, before[0])
+    np.testing.assert_array_equal(opt.state[w]["exp_avg"], before[1]["state"][0]["exp_avg"])

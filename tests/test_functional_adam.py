@@ -255,3 +255,30 @@ def test_bad_inputs_raise_and_name_the_problem(bad, error, match):
     args.update({k: v for k, v in bad.items() if k in args})
     with pytest.raises(error, match=match):
         adam_step(args["theta"], args["grad"], args["state"], **hyper)
+
+
+@pytest.mark.parametrize("hyper,message", [
+    ({"beta1": 1.0}, "Invalid beta parameter at index 0: 1.0"),
+    ({"beta2": 1.5}, "Invalid beta parameter at index 1: 1.5"),
+    ({"lr": -0.1}, "Invalid learning rate: -0.1"),
+    ({"lr": float("nan")}, "Invalid learning rate: nan"),
+    ({"eps": -1.0}, "Invalid epsilon value: -1.0"),
+    ({"weight_decay": -1e-2}, "Invalid weight_decay value: -0.01"),
+    ({"lr": np.array([[0.1], [-0.2]])}, "Invalid learning rate: -0.2"),
+])
+def test_out_of_range_hyperparameters_are_refused_with_torchs_messages(hyper, message):
+    theta = np.ones((2, 3))
+    with pytest.raises(ValueError, match=re.escape(message)):
+        adam_step(theta, np.ones((2, 3)), adam_init(theta), **hyper)
+
+
+def test_flags_must_be_bools():
+    theta = np.ones(2)
+    with pytest.raises(TypeError, match="maximize must be True or False"):
+        adam_step(theta, np.ones(2), adam_init(theta), maximize="no")
+
+
+def test_an_array_hyperparameter_may_not_change_thetas_shape():
+    theta = np.ones(2)
+    with pytest.raises(ValueError, match=r"lr has shape \(3, 1\)"):
+        adam_step(theta, np.ones(2), adam_init(theta), lr=np.full((3, 1), 0.1))

@@ -115,3 +115,64 @@ def test_fused_resumes_from_reference_state():
         mixed.step()
     np.testing.assert_array_equal(p.data, q.data)
     np.testing.assert_array_equal(ref.state[p]["max_exp_avg_sq"], mixed.state[q]["max_exp_avg_sq"])
+
+
+def test_fused_takes_over_a_zero_dim_param_from_the_reference_path():
+    """A traced step leaves NumPy scalars as the moments of a 0-d param; fused steps must
+    still update them (and so stay equal to the reference)."""
+    rng = np.random.default_rng(5)
+    grads = rng.standard_normal(6)
+    p, q = adam_ref.Param(np.array(0.7)), adam_ref.Param(np.array(0.7))
+    ref, mixed = adam_ref.Adam([p], lr=0.1), adam_ref.Adam([q], lr=0.1)
+    for t, g in enumerate(grads):
+        if t == 3:
+            mixed.param_groups[0]["fused"] = True
+        p.grad, q.grad = np.array(g), np.array(g)
+        ref.step()
+        mixed.step()
+    np.testing.assert_array_equal(q.data, p.data)
+    for key in ("exp_avg", "exp_avg_sq"):
+        np.testing.assert_array_equal(mixed.state[q][key], ref.state[p][key])
+
+
+def test_fused_step_leaves_an_earlier_trace_as_it_was():
+    p = adam_ref.Param(np.array([1.0, 0.5]))
+    opt = adam_ref.Adam([p], lr=0.1)
+    p.grad = np.array([0.5, 0.3])
+    opt.step()
+    trace = opt.last_trace[p]
+    m_before = trace.m.copy()
+    opt.param_groups[0]["fused"] = True
+    opt.step()
+    np.testing.assert_array_equal(trace.m, m_before)
+
+
+def test_fused_step_with_state_of_the_wrong_shape_changes_nothing():
+    p = adam_ref.Param(np.ones(2))
+    opt = adam_ref.Adam([p], fused=True)
+    p.grad = np.ones(2)
+    opt.step()
+    p.data = np.ones(3)  # the param was rebuilt with another shape; its state was not
+    p.grad = np.ones(3)
+    before = {k: np.copy(v) for k, v in opt.state[p].items()}
+    with pytest.raises(ValueError, match="'exp_avg' has shape"):
+        opt.step()
+    np.testing.assert_array_equal(p.data, np.ones(3))
+    for key, value in before.items():
+        np.testing.assert_array_equal(opt.state[p][key], value)
+
+
+@pytest.mark.parametrize("cls,options", [(adam_ref.AdamW, {}), (adam_ref.Adam, {"maximize": True})])
+def test_a_grad_that_is_the_param_itself_is_read_once_on_both_paths(cls, options):
+    """w.grad = w.data (∇ of ½‖w‖²): both paths read the gradient as it is when step() is
+    called, so they stay bit-identical (torch's in-place AdamW reads it after the decay)."""
+    runs = []
+    for fused in (False, True):
+        w = adam_ref.Param(np.array([0.3, -0.8]))
+        opt = cls([w], lr=0.05, eps=1e-3, fused=fused, **options)
+        for _ in range(20):
+            w.grad = w.data
+            opt.step()
+        runs.append((w.data.copy(), opt.state[w]["exp_avg"].copy()))
+    np.testing.assert_array_equal(runs[0][0], runs[1][0])
+    np.testing.assert_array_equal(runs[0][1], runs[1][1])

@@ -420,3 +420,30 @@ def test_adamw_stays_decoupled_after_load():
 
 def test_exports():
     assert adam_ref.Param is Param and adam_ref.Adam is Adam
+
+
+def test_a_gradient_that_overflows_the_params_dtype_is_refused():
+    """A finite float64 gradient can become inf in a float32 param: checked after the cast."""
+    p = adam_ref.Param(np.array([1.0, 2.0], dtype=np.float32))
+    opt = adam_ref.Adam([p])
+    p.grad = np.array([1e300, 1e-3])
+    with pytest.raises(FloatingPointError, match="after the cast to float32"):
+        opt.step()
+    np.testing.assert_array_equal(p.data, np.array([1.0, 2.0], dtype=np.float32))
+    assert opt.state == {}
+
+
+def test_check_finite_must_be_a_bool():
+    with pytest.raises(TypeError, match="check_finite"):
+        adam_ref.Adam([adam_ref.Param(np.ones(2))], check_finite="no")
+
+
+def test_a_loaded_group_cannot_ask_for_a_fused_path_that_does_not_exist():
+    p = adam_ref.Param(np.ones(2))
+    opt = adam_ref.SGD([p], lr=0.1)
+    saved = opt.state_dict()
+    saved["param_groups"][0]["fused"] = True  # torch's SGD has a fused flag
+    before = opt.state_dict()
+    with pytest.raises(ValueError, match="SGD has no fused implementation"):
+        opt.load_state_dict(saved)
+    assert opt.state_dict() == before

@@ -90,14 +90,14 @@ class Adam(Optimizer):
 
     def _inplace_args(self, group):
         beta1, beta2 = group["betas"]
-        args = dict(lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"],
-                    weight_decay=group["weight_decay"])
-        for name, value in args.items():
+        lr, eps, weight_decay = group["lr"], group["eps"], group["weight_decay"]
+        for name, value in (("lr", lr), ("betas[0]", beta1), ("betas[1]", beta2), ("eps", eps),
+                            ("weight_decay", weight_decay)):
             check_number(name, value)
-        args = {name: float(value) for name, value in args.items()}
-        for name in ("amsgrad", "maximize", "decoupled_weight_decay"):
-            args[name] = bool(group[name])
-        return args
+        return dict(lr=float(lr), beta1=float(beta1), beta2=float(beta2), eps=float(eps),
+                    weight_decay=float(weight_decay), amsgrad=bool(group["amsgrad"]),
+                    maximize=bool(group["maximize"]),
+                    decoupled_weight_decay=bool(group["decoupled_weight_decay"]))
 
     def _update_inplace(self, theta, grad, state, args):
         if args["amsgrad"] and "max_exp_avg_sq" not in state:

@@ -90,6 +90,7 @@ class Optimizer:
 
     def __init__(self, params, defaults, *, check_finite=True):
         self.defaults = dict(defaults)
+        check_flag("check_finite", check_finite)
         self.check_finite = bool(check_finite)
         self.state = {}
         self.param_groups = []
@@ -131,8 +132,7 @@ class Optimizer:
                                 f"{type(p).__module__}.{type(p).__name__}; wrap each array in "
                                 "adam_ref.Param(array)")
         group = {**self.defaults, **param_group, "params": params}
-        if group.get("fused") and type(self)._inplace_args is Optimizer._inplace_args:
-            raise ValueError(f"{type(self).__name__} has no fused implementation")
+        self._check_fused(group)
         self._check_group(group)
         if len({id(p) for p in params}) != len(params):
             raise ValueError("optimizer contains a parameter group with duplicate parameters")
@@ -143,6 +143,10 @@ class Optimizer:
 
     def _check_group(self, group):
         """Raise ValueError (torch's message) for an invalid hyperparameter value."""
+
+    def _check_fused(self, group):
+        if group.get("fused") and type(self)._inplace_args is Optimizer._inplace_args:
+            raise ValueError(f"{type(self).__name__} has no fused implementation")
 
     # ------------------------------------------------------------- stepping
     @staticmethod
@@ -166,14 +170,22 @@ class Optimizer:
         if grad.shape != data.shape:
             raise ValueError(f"{self._label(p, index)}: grad has shape {grad.shape} but the "
                              f"param has shape {data.shape}")
+        cast = ""
+        if grad.dtype != data.dtype:
+            with np.errstate(over="ignore"):  # an overflow becomes inf, refused just below
+                grad = grad.astype(data.dtype)
+            cast = f" (after the cast to {data.dtype})"
+        elif np.may_share_memory(grad, data):
+            # read the gradient once, now: an in-place step would see it half-updated
+            grad = grad.copy()
         if self.check_finite and np.count_nonzero(np.isfinite(grad)) != grad.size:
             bad = int(grad.size - np.count_nonzero(np.isfinite(grad)))
             step = self.state.get(p, {}).get("step", 0) + 1
             raise FloatingPointError(
                 f"{self._label(p, index)}: grad has {bad} non-finite value"
-                f"{'s' if bad != 1 else ''} (NaN or inf) of {grad.size} at step {step}; "
+                f"{'s' if bad != 1 else ''} (NaN or inf){cast} of {grad.size} at step {step}; "
                 "nothing was updated (pass check_finite=False to let NaN propagate as torch does)")
-        return grad if grad.dtype == data.dtype else grad.astype(data.dtype)
+        return grad
 
     def step(self, closure=None):
         """Update every param that has a grad; return ``closure()``'s loss if given.
@@ -198,7 +210,8 @@ class Optimizer:
             state = self.state.get(p) or self._init_state(p, group)
             if group.get("fused"):
                 # an in-place update cannot be undone: settle its arguments before any write
-                plan.append((p, grad, state, self._inplace_args(group), None))
+                args = self._inplace_args(group)
+                plan.append((p, grad, self._inplace_state(p, state), args, None))
             else:
                 plan.append((p, grad, state, None, self._update(p.data, grad, state, group)))
         for p, grad, state, args, result in plan:
@@ -217,6 +230,23 @@ class Optimizer:
     def _update(self, theta, grad, state, group):
         """Return ``(theta_next, state_next, trace)`` without modifying anything."""
         raise NotImplementedError
+
+    def _inplace_state(self, p, state):
+        """``state`` ready to be updated in place: every array entry a writeable array of the
+        param's shape and dtype, and none shared with a trace (a copy is made when needed)."""
+        private = p not in self.last_trace  # after a traced step, the state arrays are the trace's
+        data, ready = p.data, state
+        for key in self._array_state_keys:
+            value = state.get(key)
+            if value is None or (private and type(value) is np.ndarray and value.flags.writeable
+                                 and value.shape == data.shape and value.dtype == data.dtype):
+                continue
+            if np.shape(value) != data.shape:
+                raise ValueError(f"state {key!r} has shape {np.shape(value)} but the param has "
+                                 f"shape {data.shape}")
+            ready = dict(ready) if ready is state else ready
+            ready[key] = np.array(value, dtype=data.dtype)
+        return ready
 
     def _inplace_args(self, group):
         """The checked hyperparameters ``_update_inplace`` takes (only with ``fused``)."""
@@ -289,6 +319,7 @@ class Optimizer:
             new_group = {k: copy.deepcopy(v) for k, v in saved.items() if k != "params"}
             new_group["params"] = group["params"]
             try:
+                self._check_fused(new_group)
                 self._check_group(new_group)
             except (TypeError, ValueError) as error:
                 raise ValueError(f"loaded parameter group {i}: {error}") from None
