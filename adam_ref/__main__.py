@@ -49,18 +49,31 @@ def write_figures(names, out, fmt):
         yield path
 
 
+def old_entries(manifest_path):
+    """The ``files`` of the manifest at ``manifest_path`` if the same versions wrote it, else {}.
+
+    A manifest that is missing, not JSON, or whose ``files`` is not a dict of
+    file name → sha256 (both str) counts as unreadable: it is replaced, not merged.
+    """
+    try:
+        with open(manifest_path, encoding="utf-8") as file:
+            old = json.load(file)
+    except (FileNotFoundError, ValueError):
+        return {}
+    if not isinstance(old, dict) or old.get("versions") != versions():
+        return {}
+    files = old.get("files", {})
+    if not isinstance(files, dict) or not all(
+            isinstance(name, str) and isinstance(digest, str) for name, digest in files.items()):
+        return {}
+    return dict(files)
+
+
 def write_manifest(out, paths):
     """Add ``paths`` to ``out/MANIFEST.json``; the entries of other files are kept
     when the manifest was written by the same versions, dropped otherwise."""
     manifest_path = os.path.join(out, "MANIFEST.json")
-    files = {}
-    try:
-        with open(manifest_path, encoding="utf-8") as file:
-            old = json.load(file)
-        if isinstance(old, dict) and old.get("versions") == versions():
-            files = dict(old.get("files", {}))
-    except (FileNotFoundError, ValueError):  # no manifest yet, or not one we can read
-        pass
+    files = old_entries(manifest_path)
     files.update({os.path.basename(p): sha256(p) for p in paths})
     manifest = {"command": "python -m adam_ref figures", "versions": versions(),
                 "files": dict(sorted(files.items()))}

@@ -12,8 +12,9 @@ import numbers
 import numpy as np
 
 from . import plots
+from ._checks import check_state, float_array
 from .functional import AdamState, AdamTrace, adam_init, adam_step
-from .history import History, record, record_step
+from .history import History, positive_count, record, record_step
 from .lr_scheduler import CosineAnnealingLR, LinearLR, ReduceLROnPlateau, StepLR
 from .objectives import (Beale, Linear, NoisyQuadratic, Quadratic, ReddiOnline, ReddiStochastic,
                          Rosenbrock, Saddle, SparseQuadratic)
@@ -36,6 +37,7 @@ def adam_variant_step(theta, grad, state, *, lr=1e-3, beta1=0.9, beta2=0.999, ep
     "eps_hat" is Algorithm 1 with ε replaced by ε̂/√(1 − β2^t): the same update
     once √v̂_t ≫ ε, a different one while ε matters. No weight decay, no AMSGrad.
     """
+    check_state(state, AdamState)
     theta, g = np.asarray(theta, dtype=float), np.asarray(grad, dtype=float)
     if form not in ("algorithm1", "uncorrected", "eps_hat"):
         raise ValueError(f"form must be 'algorithm1', 'uncorrected' or 'eps_hat', got {form!r}")
@@ -77,7 +79,19 @@ def reddi_scalar_runs(slopes, alpha, *, beta1=0.9, beta2=0.99, eps=1e-8, every=1
     ``mean_slope`` of a stochastic objective) it is the expected regret of the
     same iterates instead, E[R_t] = Σ_{s≤t} E[c_s]·(x_{s−1} − x*), free of the
     noise of the draws.
+
+    ``slopes`` is any 1-D array-like of finite floats c_1, c_2, …; ``every`` must
+    not exceed their number, so that at least one step is kept.
     """
+    slopes = float_array(slopes, "slopes")
+    if slopes.ndim != 1:
+        raise ValueError(f"slopes must be 1-D (one c_t per step), got shape {slopes.shape}")
+    if not np.all(np.isfinite(slopes)):
+        raise ValueError("slopes must be finite, got NaN or inf")
+    positive_count(every, "every")
+    if every > len(slopes):
+        raise ValueError(f"every={every} is larger than the {len(slopes)} slopes: "
+                         "no step would be kept")
     if mean_slope is not None:
         if isinstance(mean_slope, (bool, np.bool_)) or not isinstance(mean_slope, numbers.Real):
             raise TypeError(f"mean_slope must be a real number or None, got {mean_slope!r}")

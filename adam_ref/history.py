@@ -74,16 +74,23 @@ class History:
                 f"trace fields: {fields})")
 
 
+def positive_count(value, name):
+    """``value`` must be a whole number ≥ 1 (a count of steps), else ValueError naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive whole number, got {value!r}")
+
+
 class _Tape:
     """The kept steps' arrays (allocated at the first kept step) and the regret's running sums."""
 
     def __init__(self, steps, every, objective, comparator):
-        if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
-            raise ValueError(f"steps must be a positive whole number, got {steps!r}")
-        if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
-            raise ValueError(f"every must be a positive whole number, got {every!r}")
+        positive_count(steps, "steps")
+        positive_count(every, "every")
         if every > steps:
             raise ValueError(f"every={every} is larger than steps={steps}: no step would be kept")
+        if not all(callable(getattr(objective, name, None)) for name in ("value", "grad")):
+            raise TypeError("objective must have methods value(theta, t) and grad(theta, t), "
+                            f"got {type(objective).__name__}")
         self.steps, self.every, self.rows = int(steps), int(every), int(steps) // int(every)
         self.objective, self.comparator = objective, comparator
         self.loss_sum = self.comparator_sum = 0.0  # Σ_s f_s(θ_{s−1}) and Σ_s f_s(x*)
@@ -93,8 +100,7 @@ class _Tape:
         """Account for step t; keep its values when t is a multiple of ``every``."""
         self.loss_sum = self.loss_sum + loss
         if self.comparator is not None:
-            x_star = np.broadcast_to(np.asarray(self.comparator, dtype=theta.dtype), theta.shape)
-            self.comparator_sum = self.comparator_sum + self.objective.value(x_star, t)
+            self.comparator_sum = self.comparator_sum + self.objective.value(self.x_star(theta), t)
         if t % self.every:
             return
         self.trace_names = [name for name, _ in trace.items()]
@@ -109,6 +115,15 @@ class _Tape:
             if name not in self.arrays:
                 self.arrays[name] = np.empty((self.rows,) + value.shape, dtype=value.dtype)
             self.arrays[name][row] = value
+
+    def x_star(self, theta):
+        """The comparator x* as an array shaped like θ (ValueError if it does not broadcast)."""
+        x_star = np.asarray(self.comparator, dtype=theta.dtype)
+        try:
+            return np.broadcast_to(x_star, theta.shape)
+        except ValueError:
+            raise ValueError(f"comparator has shape {x_star.shape}, which does not broadcast "
+                             f"to theta's shape {theta.shape}") from None
 
     def history(self, theta0, label, settings):
         a = self.arrays
@@ -129,7 +144,18 @@ def record(optimizer, objective, theta0, steps, *, every=1, scheduler=None, proj
     step (``ReduceLROnPlateau`` gets the loss ℓ_t). ``project`` is applied to θ
     after each step, in place, before anything reads it. The lr kept for step t is
     ``param_groups[0]["lr"]`` when step t was taken.
+
+    A fused optimizer is refused: it keeps no trace to record. Every argument is
+    checked before a factory is called or a step taken, so a refused call changes
+    nothing.
     """
+    tape = _Tape(steps, every, objective, comparator)
+    if project is not None and not callable(project):
+        raise TypeError("project must be a function of theta or None, "
+                        f"got {type(project).__name__}")
+    if scheduler is not None and not (hasattr(scheduler, "step") or callable(scheduler)):
+        raise TypeError("scheduler must be a learning-rate scheduler or a factory of one, "
+                        f"got {type(scheduler).__name__}")
     if isinstance(optimizer, Optimizer):
         params = [p for group in optimizer.param_groups for p in group["params"]]
         if len(params) != 1:
@@ -147,9 +173,15 @@ def record(optimizer, objective, theta0, steps, *, every=1, scheduler=None, proj
     else:
         raise TypeError("optimizer must be an adam_ref Optimizer or a factory of one, "
                         f"got {type(optimizer).__name__}")
+    if any(group.get("fused") for group in optimizer.param_groups):
+        raise ValueError("record needs traces; fused=True keeps none — use fused=False")
+    if comparator is not None:
+        tape.x_star(param.data)  # a comparator that does not fit θ fails here, not after a step
     if scheduler is not None and not hasattr(scheduler, "step"):
         scheduler = scheduler(optimizer)
-    tape = _Tape(steps, every, objective, comparator)
+        if not hasattr(scheduler, "step"):
+            raise TypeError(f"the scheduler factory returned {type(scheduler).__name__}, "
+                            "not a learning-rate scheduler")
     theta0 = param.data.copy()
     for t in range(1, tape.steps + 1):
         lr = optimizer.param_groups[0]["lr"]

@@ -14,6 +14,8 @@ import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
+from .history import History
+
 __all__ = ["PALETTE", "STYLE", "effective_step_factor", "settings_text", "plot_moments",
            "plot_constant_gradient", "plot_ema_kernels", "plot_bias_correction",
            "plot_bias_correction_runs", "plot_paths", "plot_reddi", "plot_weight_decay",
@@ -54,6 +56,25 @@ def _styled(plot):
         with matplotlib.rc_context(STYLE):
             return plot(*args, **kwargs)
     return wrapper
+
+
+def _check_histories(plot, histories, fields=()):
+    """``histories`` must be a non-empty list or tuple of History objects holding the trace
+    ``fields``: TypeError for a wrong type, ValueError naming what is missing."""
+    if not isinstance(histories, (list, tuple)):
+        raise TypeError(f"{plot} needs a list of History objects, got {type(histories).__name__}")
+    if not histories:
+        raise ValueError(f"{plot} needs at least one History, got an empty list")
+    for history in histories:
+        if not isinstance(history, History):
+            raise TypeError(f"{plot} needs History objects (from record or record_step), "
+                            f"got {type(history).__name__}")
+        if any(field not in history.trace for field in fields):
+            raise ValueError(f"{plot} needs the trace fields {', '.join(fields)}; this history "
+                             f"has {', '.join(history.trace) or 'none'}")
+
+
+_MOMENTS = ("g", "m", "v", "m_hat", "v_hat")
 
 
 def _figure(width=7.0, height=4.2):
@@ -128,6 +149,7 @@ def effective_step_factor(t, beta1=0.9, beta2=0.999):
 @_styled
 def plot_moments(history, coordinate=0, title=""):
     r"""g_t, m_t, m̂_t (top) and v_t, v̂_t (bottom) of one coordinate, per step."""
+    _check_histories("plot_moments", [history], _MOMENTS)
     index = (slice(None),) + np.unravel_index(coordinate, history.theta0.shape)
     t = history.t
     fig = _figure(7.0, 5.2)
@@ -152,6 +174,7 @@ def plot_moments(history, coordinate=0, title=""):
 @_styled
 def plot_constant_gradient(history, coordinate=0, title=""):
     r"""Under a constant gradient g: m_t = (1 − β1^t)·g ramps up while m̂_t = g from step 1."""
+    _check_histories("plot_constant_gradient", [history], _MOMENTS)
     index = (slice(None),) + np.unravel_index(coordinate, history.theta0.shape)
     t, g = history.t, history.g[index]
     fig = _figure(7.0, 3.8)
@@ -244,6 +267,7 @@ def plot_bias_correction(beta1s=(0.5, 0.8, 0.9), beta2s=(0.99, 0.999, 0.9999), b
 @_styled
 def plot_bias_correction_runs(corrected, uncorrected, title=""):
     r"""The first steps of Adam with and without the 1/(1 − β^t) factors: θ_t and |Δθ_t|/α."""
+    _check_histories("plot_bias_correction_runs", [corrected, uncorrected], ("update",))
     fig = _figure(7.5, 3.9)
     left, right = fig.subplots(1, 2)
     for history, color, style in ((corrected, PALETTE[4], "-"), (uncorrected, PALETTE[5], "--")):
@@ -289,6 +313,7 @@ def _contour(ax, objective, resolution=240, log=True):
 @_styled
 def plot_paths(objective, histories, title="", log_contours=True):
     """Each run's path θ₀, θ₁, … over the objective's contours (one line per history)."""
+    _check_histories("plot_paths", histories)
     fig = _figure(6.4, 5.6)
     ax = fig.subplots()
     _contour(ax, objective, log=log_contours)
@@ -319,6 +344,8 @@ def plot_reddi(online, stochastic, limits=(), title="", expected_regret=False):
     regret E[R_t] (as ``reddi_scalar_runs(..., mean_slope=...)`` records it)
     rather than the realised R_t; the panel is labelled E[R_t]/t.
     """
+    _check_histories("plot_reddi", online)
+    _check_histories("plot_reddi", stochastic)
     fig = _figure(8.5, 6.0)
     axes = fig.subplots(2, 2, sharex="row")
     for row, (histories, name) in enumerate(((online, "online"), (stochastic, "stochastic"))):
@@ -362,6 +389,7 @@ def plot_reddi(online, stochastic, limits=(), title="", expected_regret=False):
 def plot_weight_decay(histories, targets=(), title=""):
     r"""θ_t per coordinate for each run (one panel per coordinate); ``targets`` are
     ``(label, point)`` pairs drawn as dotted lines."""
+    _check_histories("plot_weight_decay", histories)
     d = histories[0].theta0.size
     fig = _figure(8.0, 3.9)
     axes = np.atleast_1d(fig.subplots(1, d, sharex=True))
@@ -389,6 +417,10 @@ def plot_sweeps(panels, title=""):
     symbol in mathtext, its K values, a text naming the settings held fixed, and
     the objective; the curves are f(θ_t) without noise (``objective.value(θ_t)``).
     """
+    if not isinstance(panels, (list, tuple)) or not all(
+            isinstance(panel, tuple) and len(panel) == 5 for panel in panels):
+        raise TypeError("plot_sweeps needs a list of (history, symbol, values, fixed, objective)")
+    _check_histories("plot_sweeps", [panel[0] for panel in panels])
     fig = _figure(3.4 * len(panels), 3.9)
     axes = np.atleast_1d(fig.subplots(1, len(panels)))
     for ax, (history, symbol, values, fixed, objective) in zip(axes, panels):
@@ -412,6 +444,7 @@ def plot_schedules(histories, objective=None, title=""):
 
     With ``objective``, the loss drawn is f(θ_t) without noise; otherwise the recorded ℓ_t.
     """
+    _check_histories("plot_schedules", histories)
     fig = _figure(8.0, 6.0)
     top, bottom = fig.subplots(2, 1, sharex=True)
     for color, history in zip(PALETTE, histories):
@@ -432,6 +465,7 @@ def plot_schedules(histories, objective=None, title=""):
 @_styled
 def plot_sparse(histories, objective, title=""):
     r"""|θ_{t,i} − θ*_i| for each coordinate i (one panel each), rare coordinates to the right."""
+    _check_histories("plot_sparse", histories)
     p = objective.probabilities
     fig = _figure(3.0 * p.size, 3.7)
     axes = np.atleast_1d(fig.subplots(1, p.size, sharey=True))
@@ -458,6 +492,7 @@ def plot_eps_forms(algorithm1, eps_hat, title=""):
 
     The step where the relative gap first exceeds 1 % is marked.
     """
+    _check_histories("plot_eps_forms", [algorithm1, eps_hat])
     fig = _figure(8.0, 3.9)
     left, right = fig.subplots(1, 2)
     for history, color, style in ((algorithm1, PALETTE[4], "-"), (eps_hat, PALETTE[5], "--")):

@@ -212,3 +212,50 @@ def test_committed_figures_match_what_the_command_writes(tmp_path):
     for name in CHEAP:
         assert sha256(tmp_path / f"{name}.png") == manifest["files"][f"{name}.png"], (
             f"figures/{name}.png is stale: run `python -m adam_ref figures`")
+
+
+def test_reddi_scalar_runs_takes_any_array_like():
+    slopes = ReddiOnline().slopes(300)
+    reference = reddi_scalar_runs(slopes, 0.5, every=7)
+    for same in (slopes.tolist(), tuple(slopes.tolist()), slopes.astype(np.float32)[None][0]):
+        for ours, theirs in zip(reddi_scalar_runs(same, 0.5, every=7), reference):
+            np.testing.assert_array_equal(ours.theta, theirs.theta)
+            np.testing.assert_array_equal(ours.regret, theirs.regret)
+
+
+@pytest.mark.parametrize("slopes, every, error, match", [
+    (np.ones(5), 0, ValueError, "every"), (np.ones(5), -1, ValueError, "every"),
+    (np.ones(5), 2.5, ValueError, "every"), (np.ones(5), True, ValueError, "every"),
+    (np.ones(5), 6, ValueError, "every=6 is larger than the 5 slopes"),
+    ([], 1, ValueError, "larger than the 0 slopes"),
+    (np.ones((5, 1)), 1, ValueError, "1-D"), ([1, -1], 1, TypeError, "floating"),
+    ("1010", 1, TypeError, "floating"), ([1.0, np.nan], 1, ValueError, "finite"),
+    ([1.0, np.inf], 1, ValueError, "finite")])
+def test_reddi_scalar_runs_rejects_bad_slopes_and_every(slopes, every, error, match):
+    with pytest.raises(error, match=match):
+        reddi_scalar_runs(slopes, 0.5, every=every)
+
+
+def test_variant_checks_its_state():
+    theta = np.ones(2)
+    state = adam_init(theta)
+    for bad in (None, tuple(state), {"t": 0}):
+        with pytest.raises(TypeError, match="AdamState"):
+            adam_variant_step(theta, theta, bad)
+    with pytest.raises(ValueError, match="AdamState.t"):
+        adam_variant_step(theta, theta, state._replace(t=-1))
+
+
+@pytest.mark.parametrize("files", [[1, 2], {"old.png": 1}, {"old.png": None}, "old.png", 3, None])
+def test_a_malformed_manifest_is_ignored(files, tmp_path, capsys):
+    from adam_ref.__main__ import versions
+    manifest = tmp_path / "MANIFEST.json"
+    manifest.write_text(json.dumps({"versions": versions(), "files": files}))
+    assert main(["figures", "--only", "ema_kernels", "--out", str(tmp_path)]) == 0
+    assert "Traceback" not in capsys.readouterr().err
+    written = json.loads(manifest.read_text())["files"]
+    assert written == {"ema_kernels.png": sha256(tmp_path / "ema_kernels.png")}
+    # a well-formed manifest of the same versions keeps the other files' entries
+    manifest.write_text(json.dumps({"versions": versions(), "files": {"old.png": "ab12"}}))
+    assert main(["figures", "--only", "ema_kernels", "--out", str(tmp_path)]) == 0
+    assert json.loads(manifest.read_text())["files"] == {**written, "old.png": "ab12"}

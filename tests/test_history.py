@@ -179,3 +179,53 @@ def test_bad_arguments():
         record(make, Rosenbrock(), np.array([1, 2]), 10)
     with pytest.raises(TypeError, match="adam_step"):
         record_step("adam", Rosenbrock(), THETA0, 10)
+
+
+@pytest.mark.parametrize("steps, every", [(0, 1), (-3, 1), (2.5, 1), (True, 1), (10, 0), (10, 11)])
+def test_bad_arguments_change_nothing(steps, every):
+    # checked before the optimizer or the scheduler is built or stepped
+    p = Param(THETA0.copy())
+    opt = Adam([p], lr=0.1)
+    group_before = dict(opt.param_groups[0])
+    built = []
+
+    def scheduler(o):
+        built.append(o)
+        return StepLR(o, step_size=1, gamma=0.5)
+
+    with pytest.raises(ValueError, match="steps|every"):
+        record(opt, Rosenbrock(), None, steps, every=every, scheduler=scheduler)
+    assert built == [] and opt.param_groups[0] == group_before and opt.state == {}
+    np.testing.assert_array_equal(p.data, THETA0)
+    with pytest.raises(ValueError, match="steps|every"):
+        record(lambda ps: built.append(ps) or Adam(ps), Rosenbrock(), THETA0, steps, every=every)
+    assert built == []
+
+
+def test_a_fused_optimizer_is_refused_before_it_steps():
+    p = Param(THETA0.copy())
+    opt = Adam([p], lr=0.1, fused=True)
+    with pytest.raises(ValueError, match="fused=True keeps none"):
+        record(opt, Rosenbrock(), None, 5, scheduler=lambda o: StepLR(o, step_size=1))
+    assert opt.state == {} and "initial_lr" not in opt.param_groups[0]
+    np.testing.assert_array_equal(p.data, THETA0)
+    for make in (functools.partial(Adam, lr=0.1, fused=True),
+                 functools.partial(AdamW, lr=0.1, fused=True)):
+        with pytest.raises(ValueError, match="use fused=False"):
+            record(make, Rosenbrock(), THETA0, 5)
+
+
+def test_bad_callables_and_comparator_are_refused_before_a_step():
+    p = Param(THETA0.copy())
+    opt = Adam([p], lr=0.1)
+    calls = [(TypeError, "objective", dict(objective="rosenbrock")),
+             (TypeError, "project", dict(project=1.0)),
+             (TypeError, "scheduler", dict(scheduler=0.5)),
+             (TypeError, "scheduler factory returned int", dict(scheduler=lambda o: 1)),
+             (ValueError, r"comparator has shape \(3,\)", dict(comparator=np.zeros(3)))]
+    for error, match, kwargs in calls:
+        arguments = {"objective": Rosenbrock(), **kwargs}
+        with pytest.raises(error, match=match):
+            record(opt, arguments.pop("objective"), None, 5, **arguments)
+        assert opt.state == {}
+        np.testing.assert_array_equal(p.data, THETA0)

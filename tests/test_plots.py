@@ -11,7 +11,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from adam_ref import SGD, Adam, AdamW
-from adam_ref.functional import adam_step
+from adam_ref.functional import adam_step, sgd_step
 from adam_ref.history import History, record, record_step
 from adam_ref.objectives import (Linear, NoisyQuadratic, Quadratic, ReddiOnline, Rosenbrock,
                                  SparseQuadratic)
@@ -169,3 +169,40 @@ def test_plot_eps_forms():
     axes = check(plots.plot_eps_forms(run(eps=1e-8), run(eps=0.5)), 2)
     assert len(axes[1].lines) == 2  # the gap and the line where it first exceeds 1 %
     assert "gap > 1 %" in axes[1].texts[0].get_text()
+
+
+def test_bad_histories_are_named():
+    objective, sparse = Rosenbrock(), SparseQuadratic(seed=1)
+    adam = adam_history(steps=3)
+    sgd = record_step(sgd_step, objective, THETA0, 3)
+    bare = History(adam.t, adam.theta, adam.loss, adam.lr, {}, THETA0)  # no trace fields
+    panel = (adam, "a", (1.0,), "fixed", objective)
+    type_errors = [lambda: plots.plot_moments(None), lambda: plots.plot_moments([adam]),
+                   lambda: plots.plot_constant_gradient("adam"),
+                   lambda: plots.plot_bias_correction_runs(None, None),
+                   lambda: plots.plot_paths(objective, adam),
+                   lambda: plots.plot_paths(objective, [adam, None]),
+                   lambda: plots.plot_reddi(None, [adam]),
+                   lambda: plots.plot_weight_decay((h for h in [adam])),
+                   lambda: plots.plot_sweeps(panel),
+                   lambda: plots.plot_sweeps([(None,) + panel[1:]]),
+                   lambda: plots.plot_sweeps([panel[:3]]),
+                   lambda: plots.plot_schedules([adam, 1]), lambda: plots.plot_sparse(None, sparse),
+                   lambda: plots.plot_eps_forms(adam, {"theta": adam.theta})]
+    for call in type_errors:
+        with pytest.raises(TypeError, match=r"plot_\w+ needs"):
+            call()
+    with pytest.raises(ValueError, match=r"^plot_moments needs the trace fields g, m, v, m_hat, "
+                                         r"v_hat; this history has t, g, d, update, theta$"):
+        plots.plot_moments(sgd)
+    with pytest.raises(ValueError, match="plot_constant_gradient needs the trace fields .*m_hat"):
+        plots.plot_constant_gradient(sgd)
+    with pytest.raises(ValueError, match="plot_bias_correction_runs needs the trace fields update; "
+                                         "this history has none"):
+        plots.plot_bias_correction_runs(adam, bare)
+    empty = [lambda: plots.plot_paths(objective, []), lambda: plots.plot_reddi([adam], []),
+             lambda: plots.plot_weight_decay([]), lambda: plots.plot_sweeps([]),
+             lambda: plots.plot_schedules(()), lambda: plots.plot_sparse([], sparse)]
+    for call in empty:
+        with pytest.raises(ValueError, match=r"plot_\w+ needs at least one"):
+            call()
