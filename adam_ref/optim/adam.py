@@ -76,7 +76,9 @@ class Adam(Optimizer):
     def _update(self, theta, grad, state, group):
         amsgrad = group["amsgrad"]
         # a group switched to amsgrad mid-run starts its running max from zero
-        v_max = state.get("max_exp_avg_sq", np.zeros_like(theta)) if amsgrad else None
+        v_max = None
+        if amsgrad:
+            v_max = state["max_exp_avg_sq"] if "max_exp_avg_sq" in state else np.zeros_like(theta)
         beta1, beta2 = group["betas"]
         theta_next, s, trace = adam_step(
             theta, grad, AdamState(state["step"], state["exp_avg"], state["exp_avg_sq"], v_max),

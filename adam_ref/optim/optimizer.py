@@ -178,8 +178,8 @@ class Optimizer:
         elif np.may_share_memory(grad, data):
             # read the gradient once, now: an in-place step would see it half-updated
             grad = grad.copy()
-        if self.check_finite and np.count_nonzero(np.isfinite(grad)) != grad.size:
-            bad = int(grad.size - np.count_nonzero(np.isfinite(grad)))
+        bad = grad.size - np.count_nonzero(np.isfinite(grad)) if self.check_finite else 0
+        if bad:
             step = self.state.get(p, {}).get("step", 0) + 1
             raise FloatingPointError(
                 f"{self._label(p, index)}: grad has {bad} non-finite value"
