@@ -12,65 +12,26 @@ import numbers
 import numpy as np
 
 from . import plots
-from ._checks import check_state, float_array
-from .functional import AdamState, AdamTrace, adam_init, adam_step
+from ._fast import adam_scalar_run
+from .functional import adam_step
+from .functional._validate import float_array
 from .history import History, positive_count, record, record_step
 from .lr_scheduler import CosineAnnealingLR, LinearLR, ReduceLROnPlateau, StepLR
 from .objectives import (Beale, Linear, NoisyQuadratic, Quadratic, ReddiOnline, ReddiStochastic,
                          Rosenbrock, Saddle, SparseQuadratic)
 from .optim import Adam, AdamW, RMSprop, SGD
 
-__all__ = ["FIGURES", "adam_variant_step", "reddi_scalar_runs"]
-
-
-def adam_variant_step(theta, grad, state, *, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8,
-                      form="algorithm1"):
-    r"""Adam's update written three ways, for the figures that compare them::
-
-        m_t = β1·m_{t−1} + (1 − β1)·g_t
-        v_t = β2·v_{t−1} + (1 − β2)·g_t²
-        "algorithm1":   θ_t = θ_{t−1} − α·m̂_t / (√v̂_t + ε)      (Kingma & Ba; = adam_step)
-        "uncorrected":  θ_t = θ_{t−1} − α·m_t / (√v_t + ε)      (no 1/(1 − β^t) factors)
-        "eps_hat":      α_t = α·√(1 − β2^t) / (1 − β1^t)
-                        θ_t = θ_{t−1} − α_t·m_t / (√v_t + ε̂)    (TF/Keras; ``eps`` plays ε̂)
-
-    "eps_hat" is Algorithm 1 with ε replaced by ε̂/√(1 − β2^t): the same update
-    once √v̂_t ≫ ε, a different one while ε matters. No weight decay, no AMSGrad.
-    """
-    check_state(state, AdamState)
-    theta, g = np.asarray(theta, dtype=float), np.asarray(grad, dtype=float)
-    if form not in ("algorithm1", "uncorrected", "eps_hat"):
-        raise ValueError(f"form must be 'algorithm1', 'uncorrected' or 'eps_hat', got {form!r}")
-    t = state.t + 1
-    m = beta1 * state.m + (1 - beta1) * g
-    v = beta2 * state.v + (1 - beta2) * g * g
-    corrected = form != "uncorrected"
-    bias_correction1 = 1 - beta1 ** t if corrected else 1.0
-    bias_correction2 = 1 - beta2 ** t if corrected else 1.0
-    m_hat = m / bias_correction1
-    v_hat = v / bias_correction2
-    if form == "eps_hat":
-        alpha_t = lr * math.sqrt(bias_correction2) / bias_correction1
-        denom = np.sqrt(v) + eps
-        theta_next = theta - alpha_t * m / denom
-    else:
-        denom = np.sqrt(v_hat) + eps
-        theta_next = theta - lr * m_hat / denom
-    trace = AdamTrace(t=t, g=g, m=m, v=v, v_max=None, bias_correction1=bias_correction1,
-                      bias_correction2=bias_correction2, m_hat=m_hat, v_hat=v_hat, denom=denom,
-                      update=theta_next - theta, theta=theta_next)
-    return theta_next, AdamState(t=t, m=m, v=v, v_max=state.v_max), trace
+__all__ = ["FIGURES", "reddi_scalar_runs"]
 
 
 def reddi_scalar_runs(slopes, alpha, *, beta1=0.9, beta2=0.99, eps=1e-8, every=1,
                       mean_slope=None):
     r"""Adam and AMSGrad on f_t(x) = c_t·x over [−1, 1] with α_t = α/√t, from x₀ = 0.
 
-    The same equations, in the same order, as :func:`adam_step` (with and
-    without ``amsgrad``) followed by the projection x ← Π(x) — on Python floats,
-    so that a million steps take about a second; a test checks both against
-    ``record_step(adam_step, ...)``. The gradient c_t does not depend on x, so
-    the two runs share m_t and v_t. Returns ``(adam, amsgrad)``, two
+    Each run is :func:`adam_ref._fast.adam_scalar_run`, the scalar fast path of
+    :func:`adam_step` (bit-identical to it, and to ``record_step(adam_step, ...)``
+    with the projection x ← Π(x)), so that a million steps take about a second.
+    Returns ``(adam, amsgrad)``, two
     :class:`History` objects with θ = x_t and the regret against x* = −1,
     every ``every``-th step.
 
@@ -99,37 +60,23 @@ def reddi_scalar_runs(slopes, alpha, *, beta1=0.9, beta2=0.99, eps=1e-8, every=1
             raise ValueError(f"mean_slope must be finite, got {mean_slope!r}")
         mean_slope = float(mean_slope)  # a Python float keeps the loop fast
     steps = len(slopes) // every * every
-    kept = steps // every
-    xs, losses, regrets = np.empty((kept, 2)), np.empty((kept, 2)), np.empty((kept, 2))
-    lrs = np.empty(kept)
-    x_adam = x_ams = m = v = v_max = 0.0
-    loss_adam = loss_ams = comparator = 0.0  # Σ_s b_s·x_{s−1} of each run, and Σ_s b_s·x*
-    for t, c in enumerate(slopes[:steps].tolist(), start=1):
-        lr = alpha / math.sqrt(t)
-        ell_adam, ell_ams = c * x_adam, c * x_ams
-        b = c if mean_slope is None else mean_slope  # the slope the regret is taken under
-        loss_adam += b * x_adam
-        loss_ams += b * x_ams
-        comparator += -b
-        m = beta1 * m + (1 - beta1) * c
-        v = beta2 * v + (1 - beta2) * c * c
-        bias_correction1 = 1 - beta1 ** t
-        bias_correction2 = 1 - beta2 ** t
-        m_hat = m / bias_correction1
-        v_max = max(v_max, v)
-        x_adam = min(max(x_adam - lr * m_hat / (math.sqrt(v / bias_correction2) + eps), -1.0), 1.0)
-        x_ams = min(max(x_ams - lr * m_hat / (math.sqrt(v_max / bias_correction2) + eps), -1.0), 1.0)
-        if t % every == 0:
-            i = t // every - 1
-            xs[i] = x_adam, x_ams
-            losses[i] = ell_adam, ell_ams
-            lrs[i] = lr
-            regrets[i] = loss_adam - comparator, loss_ams - comparator
-    t = np.arange(every, steps + 1, every)
-    settings = {"beta1": beta1, "beta2": beta2, "eps": eps}
-    return tuple(History(t, xs[:, [run]], losses[:, [run]], lrs, {}, np.zeros(1),
-                         regret=regrets[:, [run]], label=label, settings=settings)
-                 for run, label in enumerate(("Adam", "AMSGrad")))
+    slopes = slopes[:steps]
+    t = np.arange(1, steps + 1)
+    lrs = alpha / np.sqrt(t)  # α_t = α/√t: the same numbers as alpha / math.sqrt(t)
+    # the slope each step's regret is taken under: c_t itself, or E[c]
+    b = slopes if mean_slope is None else np.full(steps, mean_slope)
+    comparator = np.cumsum(-b)  # Σ_s b_s·x*, with x* = −1
+    kept = slice(every - 1, None, every)
+    runs = []
+    for amsgrad, label in ((False, "Adam"), (True, "AMSGrad")):
+        xs = adam_scalar_run(slopes, lrs, beta1=beta1, beta2=beta2, eps=eps, amsgrad=amsgrad,
+                             bounds=(-1.0, 1.0))
+        x_before = np.concatenate([[0.0], xs[:-1]])  # x_{t−1}, where f_t is evaluated
+        regret = np.cumsum(b * x_before) - comparator
+        runs.append(History(t[kept], xs[kept, None], (slopes * x_before)[kept, None],
+                            lrs[kept], {}, np.zeros(1), regret=regret[kept, None], label=label,
+                            settings={"beta1": beta1, "beta2": beta2, "eps": eps}))
+    return tuple(runs)
 
 
 # --------------------------------------------------------------------------- figures
@@ -163,10 +110,10 @@ def bias_correction_runs():
     objective = Quadratic((1.0, 0.1), angle=np.radians(30))
     theta0 = np.array([1.0, -1.0])
     settings = dict(lr=0.05, beta1=0.9, beta2=0.999, eps=1e-8)
-    runs = [record_step(adam_variant_step, objective, theta0, 40, init=adam_init, form=form,
+    runs = [record_step(adam_step, objective, theta0, 40, bias_correction=corrected,
                         label=label, **settings)
-            for form, label in (("algorithm1", r"with correction ($\hat m_t$, $\hat v_t$)"),
-                                ("uncorrected", r"without ($m_t$, $v_t$)"))]
+            for corrected, label in ((True, r"with correction ($\hat m_t$, $\hat v_t$)"),
+                                     (False, r"without ($m_t$, $v_t$)"))]
     return plots.plot_bias_correction_runs(*runs, title=(
         f"Adam's first 40 steps on {objective.name} (eig 1, 0.1), "
         f"{plots.settings_text(settings)}: uncorrected step 1 is "
@@ -206,7 +153,7 @@ def reddi():
     # The paper picks α by grid search; α = 0.5 (of 0.01, 0.1, 0.5, 1, 2 tried) shows both
     # effects within 10⁵ online steps. The stochastic problem drifts to −1 far more slowly
     # (its mean slope is 0.2 against spikes of 1010), so it runs 3·10⁶ steps on the
-    # float loop of reddi_scalar_runs, which a test holds equal to adam_step.
+    # scalar fast path of adam_step (reddi_scalar_runs), which a test holds equal to it.
     alpha, online_steps, stochastic_steps = 0.5, 100_000, 3_000_000
 
     def lr(t):  # α_t = α/√t, the paper's schedule
@@ -319,11 +266,11 @@ def sparse_gradients():
 def eps_hat():
     objective = Quadratic((1.0,), name="1-D quadratic")
     settings = dict(lr=0.01, beta1=0.9, beta2=0.999, eps=1e-3)
-    runs = [record_step(adam_variant_step, objective, np.array([1.0]), 600, init=adam_init,
-                        form=form, label=label, **settings)
-            for form, label in (
-                ("algorithm1", r"Algorithm 1: $\alpha\,\hat m_t/(\sqrt{\hat v_t}+\epsilon)$"),
-                ("eps_hat", r"$\hat\epsilon$ form: $\alpha_t\,m_t/(\sqrt{v_t}+\hat\epsilon)$"))]
+    runs = [record_step(adam_step, objective, np.array([1.0]), 600, eps_hat=eps_hat,
+                        label=label, **settings)
+            for eps_hat, label in (
+                (False, r"Algorithm 1: $\alpha\,\hat m_t/(\sqrt{\hat v_t}+\epsilon)$"),
+                (True, r"$\hat\epsilon$ form: $\alpha_t\,m_t/(\sqrt{v_t}+\hat\epsilon)$"))]
     return plots.plot_eps_forms(*runs, title=(
         f"{objective!r}, $\\theta_0$ = 1, $\\alpha$={settings['lr']:g}, "
         f"$\\beta$=(0.9, 0.999), $\\epsilon = \\hat\\epsilon$ = {settings['eps']:g}: "

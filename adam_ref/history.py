@@ -19,11 +19,10 @@ With a ``comparator`` x*, the history also holds the regret
 R_t = Σ_{s≤t} f_s(θ_{s−1}) − f_s(x*) of an online run, summed over *every* step.
 """
 
-import sys
-
 import numpy as np
 
-from ._checks import float_array
+from .functional import spec_of
+from .functional._validate import float_array
 from .lr_scheduler import ReduceLROnPlateau
 from .optim.optimizer import Optimizer, Param
 
@@ -199,23 +198,30 @@ def record(optimizer, objective, theta0, steps, *, every=1, scheduler=None, proj
     return tape.history(theta0, label or type(optimizer).__name__, settings)
 
 
-def record_step(step, objective, theta0, steps, *, every=1, init=None, lr=1e-3, project=None,
+def record_step(step, objective, theta0, steps, *, every=1, init=None, lr=None, project=None,
                 comparator=None, label=None, **hyperparameters):
     r"""Run a functional step (``adam_step``, …) on ``objective`` and keep every ``every``-th step.
 
     ``lr`` is a number, an array that broadcasts against θ (K settings at once),
-    or a schedule: a function of the step t returning one of those, e.g.
-    ``lambda t: 0.5 / np.sqrt(t)``. ``init`` defaults to the step's companion
-    (``adam_step`` → ``adam_init``). Other keywords go to every ``step`` call.
+    a schedule — a function of the step t returning one of those, e.g.
+    ``lambda t: 0.5 / np.sqrt(t)`` — or None for the step's own default. ``init``
+    defaults to the step's companion from its description (``adam_step`` →
+    ``adam_init``); a step of your own needs ``init=``. Other keywords go to every
+    ``step`` call; the history's ``settings`` hold them and the lr used.
     """
     if not callable(step):
         raise TypeError(f"step must be a function such as adam_step, got {type(step).__name__}")
+    spec = spec_of(step)
     if init is None:
-        name = getattr(step, "__name__", "")
-        init = getattr(sys.modules.get(getattr(step, "__module__", ""), None),
-                       name[:-len("_step")] + "_init" if name.endswith("_step") else "", None)
-        if init is None:
-            raise ValueError(f"no init function found for {name or step!r}: pass init=")
+        if spec is None:
+            raise ValueError(f"no init function known for {getattr(step, '__name__', step)!r}: "
+                             "pass init=")
+        init = spec.init
+    defaults = {} if spec is None else spec.defaults
+    if lr is None:
+        if "lr" not in defaults:
+            raise ValueError(f"{getattr(step, '__name__', step)!r} has no default lr: pass lr=")
+        lr = defaults["lr"]
     tape = _Tape(steps, every, objective, comparator)
     theta = theta0 = np.array(float_array(theta0, "theta0"))
     state = init(theta)

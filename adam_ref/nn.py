@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from ._checks import float_array
+from .functional._validate import float_array
 from .optim.optimizer import Param
 
 __all__ = ["Linear", "mse_loss"]

@@ -16,7 +16,7 @@ Deterministic objectives accept and ignore ``t``, so one loop serves both.
 
 import numpy as np
 
-from ._checks import float_array
+from .functional._validate import float_array
 
 __all__ = ["Quadratic", "Rosenbrock", "Beale", "Saddle", "Rastrigin", "Linear", "NoisyQuadratic",
            "SparseQuadratic", "ReddiOnline", "ReddiStochastic", "Stack", "project_interval"]

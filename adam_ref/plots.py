@@ -14,6 +14,7 @@ import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
+from .functional import ALGORITHMS
 from .history import History
 
 __all__ = ["PALETTE", "STYLE", "effective_step_factor", "settings_text", "plot_moments",
@@ -44,9 +45,8 @@ STYLE = {
     "path.simplify": False,
 }
 
-_SYMBOLS = {"lr": r"$\alpha$", "beta1": r"$\beta_1$", "beta2": r"$\beta_2$", "eps": r"$\epsilon$",
-            "weight_decay": r"$\lambda$", "momentum": r"$\mu$", "alpha": r"$\alpha_{\rm RMS}$",
-            "eps_hat": r"$\hat\epsilon$"}
+# each hyperparameter's symbol, from the algorithms' descriptions (Adam's first: lr is α)
+_SYMBOLS = {h.name: f"${h.symbol}$" for spec in reversed(ALGORITHMS.values()) for h in spec.hypers}
 
 
 def _styled(plot):
@@ -124,7 +124,7 @@ def settings_text(settings):
                       f"{_SYMBOLS['beta2']}={_number(value[1])}"]
         elif isinstance(value, (bool, np.bool_)):
             parts += [key] if value else []
-        elif key in ("weight_decay", "momentum") and np.all(np.asarray(value) == 0):
+        elif key in ("weight_decay", "momentum", "dampening") and np.all(np.asarray(value) == 0):
             continue  # off: naming it would only clutter the caption
         elif key in _SYMBOLS and not callable(value):
             parts.append(f"{_SYMBOLS[key]}={_number(value)}")

@@ -14,8 +14,8 @@ import pytest
 from matplotlib import ft2font
 
 from adam_ref.__main__ import main
-from adam_ref.figures import FIGURES, adam_variant_step, reddi_scalar_runs
-from adam_ref.functional import adam_init, adam_step
+from adam_ref.figures import FIGURES, reddi_scalar_runs
+from adam_ref.functional import adam_step
 from adam_ref.history import record_step
 from adam_ref.objectives import Quadratic, ReddiOnline, ReddiStochastic
 
@@ -29,40 +29,6 @@ def sha256(path):
 
 
 # --------------------------------------------------------------------------- the figures' helpers
-
-def test_variant_algorithm1_is_adam_step():
-    objective = Quadratic((1.0, 0.1), angle=0.3)
-    settings = dict(lr=0.05, beta1=0.9, beta2=0.999, eps=1e-8)
-    ours = record_step(adam_variant_step, objective, np.array([1.0, -1.0]), 50, init=adam_init,
-                       form="algorithm1", **settings)
-    reference = record_step(adam_step, objective, np.array([1.0, -1.0]), 50, **settings)
-    for name in reference.trace:
-        np.testing.assert_array_equal(ours.trace[name], reference.trace[name])
-
-
-def test_variant_uncorrected_drops_the_bias_correction():
-    g = np.array([0.5, -2.0])
-    _, _, trace = adam_variant_step(np.zeros(2), g, adam_init(np.zeros(2)), lr=0.1,
-                                    form="uncorrected")
-    # m₁ = (1 − β1)g, v₁ = (1 − β2)g²: the first step is α(1 − β1)/√(1 − β2) ≈ 3.16α against −g
-    np.testing.assert_allclose(trace.update, -0.1 * 0.1 / math.sqrt(0.001) * np.sign(g), rtol=1e-6)
-    assert trace.bias_correction1 == trace.bias_correction2 == 1.0
-
-
-def test_variant_eps_hat_is_algorithm1_with_a_step_dependent_eps():
-    # θ − α·√(1 − β2^t)/(1 − β1^t)·m/(√v + ε̂) = θ − α·m̂/(√v̂ + ε̂/√(1 − β2^t))
-    objective = Quadratic((1.0,))
-    theta_a = theta_b = np.array([1.0])
-    state_a = state_b = adam_init(theta_a)
-    for t in range(1, 200):
-        theta_a, state_a, _ = adam_variant_step(theta_a, objective.grad(theta_a), state_a, lr=0.01,
-                                                eps=1e-3, form="eps_hat")
-        theta_b, state_b, _ = adam_step(theta_b, objective.grad(theta_b), state_b, lr=0.01,
-                                        eps=1e-3 / math.sqrt(1 - 0.999 ** t))
-        np.testing.assert_allclose(theta_a, theta_b, rtol=1e-12, atol=1e-300)
-    with pytest.raises(ValueError, match="form"):
-        adam_variant_step(theta_a, theta_a, state_a, form="keras")
-
 
 @pytest.mark.parametrize("objective", [ReddiOnline(), ReddiStochastic(seed=3)], ids=repr)
 def test_reddi_scalar_runs_are_adam_step_exactly(objective):
@@ -234,16 +200,6 @@ def test_reddi_scalar_runs_takes_any_array_like():
 def test_reddi_scalar_runs_rejects_bad_slopes_and_every(slopes, every, error, match):
     with pytest.raises(error, match=match):
         reddi_scalar_runs(slopes, 0.5, every=every)
-
-
-def test_variant_checks_its_state():
-    theta = np.ones(2)
-    state = adam_init(theta)
-    for bad in (None, tuple(state), {"t": 0}):
-        with pytest.raises(TypeError, match="AdamState"):
-            adam_variant_step(theta, theta, bad)
-    with pytest.raises(ValueError, match="AdamState.t"):
-        adam_variant_step(theta, theta, state._replace(t=-1))
 
 
 @pytest.mark.parametrize("files", [[1, 2], {"old.png": 1}, {"old.png": None}, "old.png", 3, None])

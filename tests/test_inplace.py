@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import adam_ref
-from adam_ref._inplace import adam_step_inplace
+from adam_ref._fast import adam_step_inplace
 from adam_ref.functional import adam_init, adam_step
 
 FLAGS = list(itertools.product([False, True], [False, True], [0.0, 0.1], [False, True]))

@@ -9,14 +9,14 @@ before anything is written.
 """
 
 import copy
-import math
+import inspect
 import numbers
 
 import numpy as np
 
-from .._checks import float_array
+from ..functional._validate import check_count, check_flag, check_hypers, float_array
 
-__all__ = ["Param", "Optimizer"]
+__all__ = ["Param", "Optimizer", "AlgorithmOptimizer"]
 
 
 class Param:
@@ -38,7 +38,7 @@ class Param:
 
     @data.setter
     def data(self, value):
-        array = float_array(value, "Param data")
+        array = float_array(value, "Param data", param=True)
         if not array.flags.writeable:
             raise ValueError("Param data is a read-only array; optimizers update it in "
                              "place, so pass a writeable copy (np.array(data))")
@@ -57,20 +57,6 @@ class Param:
         return f"Param({name}shape={self.shape}, dtype={self.dtype})"
 
 
-def check_number(name, value):
-    """A hyperparameter must be a real number (not bool); NaN is left to the range checks."""
-    if type(value) is float or type(value) is int:  # the common case, without ABC checks
-        return
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {value!r}")
-
-
-def check_flag(name, value, allow_none=False):
-    """A switch must be True or False (or None, where torch's default is None)."""
-    if not (isinstance(value, (bool, np.bool_)) or (allow_none and value is None)):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
-
-
 # torch's message; torch takes a set at the top level, but its order varies from run to run
 _SET_MESSAGE = ("optimizer parameters need to be organized in ordered collections, but the "
                 "ordering of tensors in sets will change between runs. Please use a list instead.")
@@ -87,6 +73,8 @@ class Optimizer:
 
     #: state entries that hold arrays shaped like the param (torch's names)
     _array_state_keys = ()
+    #: those of them that can never be negative (averages of squares)
+    _nonnegative_state_keys = ()
 
     def __init__(self, params, defaults, *, check_finite=True):
         self.defaults = dict(defaults)
@@ -175,9 +163,6 @@ class Optimizer:
             with np.errstate(over="ignore"):  # an overflow becomes inf, refused just below
                 grad = grad.astype(data.dtype)
             cast = f" (after the cast to {data.dtype})"
-        elif np.may_share_memory(grad, data):
-            # read the gradient once, now: an in-place step would see it half-updated
-            grad = grad.copy()
         bad = grad.size - np.count_nonzero(np.isfinite(grad)) if self.check_finite else 0
         if bad:
             step = self.state.get(p, {}).get("step", 0) + 1
@@ -214,6 +199,8 @@ class Optimizer:
                 plan.append((p, grad, self._inplace_state(p, state), args, None))
             else:
                 plan.append((p, grad, state, None, self._update(p.data, grad, state, group)))
+        if any(args is not None for _, _, _, args, _ in plan):
+            plan = self._unaliased(plan)
         for p, grad, state, args, result in plan:
             if result is None:
                 self._update_inplace(p.data, grad, state, args)
@@ -223,6 +210,24 @@ class Optimizer:
                 theta_next, self.state[p], self.last_trace[p] = result
                 p.data[...] = theta_next
         return loss
+
+    @staticmethod
+    def _unaliased(plan):
+        """The plan with each in-place update's gradient copied where it shares memory with
+        an array that some in-place update writes (a param, a state array): the gradient is
+        then read once, now, as the reference step reads it."""
+        written = [array for p, _, state, args, _ in plan if args is not None
+                   for array in (p.data, *state.values()) if type(array) is np.ndarray]
+        # arrays that own their memory can share it only by being the same array
+        owners = all(array.base is None for array in written)
+        unaliased = []
+        for p, grad, state, args, result in plan:
+            if args is not None and (any(grad is array for array in written) if owners
+                                     and grad.base is None else
+                                     any(np.may_share_memory(grad, a) for a in written)):
+                grad = grad.copy()
+            unaliased.append((p, grad, state, args, result))
+        return unaliased
 
     def _init_state(self, p, group):
         raise NotImplementedError
@@ -345,13 +350,10 @@ class Optimizer:
         state = {}
         for key, value in saved.items():
             if key == "step":
-                step = np.asarray(value)
-                if (step.shape != () or step.dtype.kind not in "iuf"
-                        or not math.isfinite(float(step)) or float(step) < 0
-                        or float(step) != int(step)):
-                    raise ValueError(f"{label}: 'step' must be a non-negative whole number, "
-                                     f"got {value!r}")
-                state[key] = int(step)
+                try:
+                    state[key] = check_count(value, f"{label}: 'step'")
+                except ValueError as error:
+                    raise ValueError(str(error)) from None
             elif key in self._array_state_keys:
                 array = np.asarray(value)
                 if array.dtype.kind != "f":
@@ -360,6 +362,11 @@ class Optimizer:
                 if array.shape != p.data.shape:
                     raise ValueError(f"{label}: {key!r} has shape {array.shape} but the param "
                                      f"has shape {p.data.shape}")
+                if not np.all(np.isfinite(array)):
+                    raise ValueError(f"{label}: {key!r} holds NaN or inf")
+                if key in self._nonnegative_state_keys and np.any(array < 0):
+                    raise ValueError(f"{label}: {key!r} holds negative values; it is a running "
+                                     "average of squares, so it is never below 0")
                 state[key] = np.array(array, dtype=p.data.dtype)
             else:
                 state[key] = copy.deepcopy(value)
@@ -371,3 +378,78 @@ class Optimizer:
             lines.append(f"Parameter Group {i}")
             lines += [f"    {k}: {group[k]}" for k in sorted(group) if k != "params"]
         return "\n".join(lines) + "\n)"
+
+
+class AlgorithmOptimizer(Optimizer):
+    """An :class:`Optimizer` made from an algorithm's description (``spec``).
+
+    The signature and defaults (torch's names), the group checks, the state keys
+    and the mapping between torch's state entries and the functional state all
+    come from ``spec``; ``_update`` calls ``spec.step``, which checks the values of
+    the current step again, whatever changed them since.
+    """
+
+    spec = None
+    #: keyword-only arguments of the class beyond the description's (name → default)
+    extra_kwargs = {}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        spec = cls.spec
+        cls._array_state_keys = tuple(f.key for f in spec.state_fields)
+        cls._nonnegative_state_keys = tuple(f.key for f in spec.state_fields if f.nonnegative)
+        if "__init__" in cls.__dict__:  # its own signature (AdamW), which calls the spec's
+            cls.__signature__ = None
+        else:
+            P = inspect.Parameter
+            defaults = spec.torch_defaults()
+            cls.__signature__ = cls._signature = inspect.Signature(
+                [P("params", P.POSITIONAL_OR_KEYWORD)]
+                + [P(n, P.POSITIONAL_OR_KEYWORD, default=defaults[n]) for n in spec.torch_args]
+                + [P(n, P.KEYWORD_ONLY, default=defaults[n]) for n in spec.torch_kwargs]
+                + [P(n, P.KEYWORD_ONLY, default=d) for n, d in cls.extra_kwargs.items()]
+                + [P("check_finite", P.KEYWORD_ONLY, default=True)])
+
+    def __init__(self, params, *args, **kwargs):
+        bound = self._signature.bind(params, *args, **kwargs)
+        bound.apply_defaults()
+        defaults = dict(bound.arguments)
+        params, check_finite = defaults.pop("params"), defaults.pop("check_finite")
+        self._check_group(defaults)
+        super().__init__(params, defaults, check_finite=check_finite)
+
+    def _check_group(self, group):
+        kwargs = self.spec.step_kwargs(group)
+        check_hypers(self.spec, kwargs)
+        for name, names in self.spec.pairs.items():
+            group[name] = tuple(group[name])
+        for name in self.extra_kwargs:
+            check_flag(name, group.get(name), allow_none=True)
+
+    def _state_keys(self, group):
+        return self.spec.state_keys(self.spec.step_kwargs(group))
+
+    def _init_state(self, p, group):
+        kwargs = self.spec.step_kwargs(group)
+        return {"step": 0, **{f.key: np.zeros_like(p.data) for f in self.spec.state_fields
+                              if f.zeros and (f.when is None or f.when(kwargs))}}
+
+    def _update(self, theta, grad, state, group):
+        spec, kwargs = self.spec, self.spec.step_kwargs(group)
+        arrays, kept = {}, []
+        for f in spec.state_fields:
+            if f.when is None or f.when(kwargs):
+                kept.append(f)
+                # an entry switched on mid-run (amsgrad, momentum, centered) starts from zero
+                arrays[f.field] = (state[f.key] if f.key in state
+                                   else np.zeros_like(theta) if f.zeros else None)
+            else:
+                arrays[f.field] = None
+        theta_next, s, trace = spec.step(theta, grad, spec.state(state.get("step", 0), **arrays),
+                                         **kwargs)
+        state_next = {**state, "step": s.t}
+        for f in kept:
+            value = getattr(s, f.field)
+            if value is not None:
+                state_next[f.key] = value
+        return theta_next, state_next, trace

@@ -1,0 +1,109 @@
+"""Fast paths of :func:`adam_ref.functional.adam_step`, proven equal to it.
+
+Each performs the very same floating-point operations as the reference step, in
+the same order and on the same operands, so results are bit-identical to it (the
+test suite checks this on every flag); what they give up is the trace. Read
+:func:`adam_ref.functional.adam_step` for the math.
+
+- :func:`adam_step_inplace` writes into θ, m, v, v_max and two scratch arrays
+  instead of allocating a new array per equation (``Adam(fused=True)``).
+- :func:`adam_scalar_run` runs one coordinate for many steps on Python floats (the
+  long runs of Reddi et al.'s problem: millions of steps in seconds).
+"""
+
+import math
+from functools import lru_cache
+
+import numpy as np
+
+from .functional.adam import ADAM
+from .functional._validate import check_hypers, float_array
+
+__all__ = ["adam_step_inplace", "adam_scalar_run"]
+
+
+@lru_cache(maxsize=64)
+def _scalars(dtype, *values):
+    # A 0-d array of θ's dtype holds the same number NumPy would make of the Python
+    # float, so results do not change; ufuncs just take it with less overhead.
+    return tuple(np.array(value, dtype=dtype) for value in values)
+
+
+def adam_step_inplace(theta, grad, m, v, v_max, t, *, lr, beta1, beta2, eps,
+                      weight_decay, amsgrad, maximize, decoupled_weight_decay):
+    """Advance θ, m, v (and v_max when ``amsgrad``) in place from step t − 1 to t.
+
+    ``grad`` is only read, and must not share memory with θ, m, v or v_max.
+    Hyperparameters are Python floats, checked by the caller; t is the new step.
+    """
+    dtype = theta.dtype
+    beta1_, one_minus_beta1, beta2_, one_minus_beta2, eps_, lr_ = _scalars(
+        dtype, beta1, 1 - beta1, beta2, 1 - beta2, eps, lr)
+    bias_correction1, bias_correction2 = (np.array(1 - beta1 ** t, dtype=dtype),
+                                          np.array(1 - beta2 ** t, dtype=dtype))
+    g_work = np.empty_like(theta)   # g after maximize / L2, later lr·m̂/denom
+    scratch = np.empty_like(theta)  # products, later the denominator
+    g = grad
+    if maximize:
+        g = np.negative(grad, out=g_work)
+    if weight_decay != 0 and not decoupled_weight_decay:
+        np.multiply(weight_decay, theta, out=scratch)   # λ·θ
+        g = np.add(g, scratch, out=g_work)              # g + λ·θ
+    if weight_decay != 0 and decoupled_weight_decay:
+        theta *= 1 - lr * weight_decay
+    m *= beta1_                                         # m = β1·m + (1 − β1)·g
+    m += np.multiply(one_minus_beta1, g, out=scratch)
+    v *= beta2_                                         # v = β2·v + (1 − β2)·g·g
+    np.multiply(one_minus_beta2, g, out=scratch)
+    v += np.multiply(scratch, g, out=scratch)
+    if amsgrad:
+        np.maximum(v_max, v, out=v_max)
+    denom = np.divide(v_max if amsgrad else v, bias_correction2, out=scratch)  # v̂
+    np.sqrt(denom, out=denom)
+    denom += eps_                                       # √v̂ + ε
+    step = np.divide(m, bias_correction1, out=g_work)   # m̂
+    np.multiply(lr_, step, out=step)
+    step /= denom                                       # α·m̂ / (√v̂ + ε)
+    theta -= step
+
+
+def adam_scalar_run(grads, lr, x0=0.0, *, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0,
+                    amsgrad=False, maximize=False, decoupled_weight_decay=False, bounds=None):
+    """Adam on one coordinate for ``len(grads)`` steps: returns x_1, …, x_T as an array.
+
+    ``grads`` are the raw gradients g_1, …, g_T (which must not depend on x; weight
+    decay adds λ·x_{t−1} as the step does), ``lr`` one learning rate per step (or
+    one for all). Each step is ``adam_step`` from t = 0, m = v = v_max = 0,
+    followed by clipping to ``bounds = (low, high)`` when given (a projection).
+    Checked as ``adam_step`` checks: by the same function, with the same messages.
+    """
+    grads = float_array(grads, "grads").astype(float, copy=False).ravel()
+    lrs = np.broadcast_to(float_array(np.asarray(lr, dtype=float), "lr"), grads.shape)
+    check_hypers(ADAM, dict(lr=lrs, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay,
+                            amsgrad=amsgrad, maximize=maximize,
+                            decoupled_weight_decay=decoupled_weight_decay))
+    if not np.all(np.isfinite(grads)):
+        raise FloatingPointError("grads hold NaN or inf")
+    beta1, beta2, eps, weight_decay = float(beta1), float(beta2), float(eps), float(weight_decay)
+    low, high = (-math.inf, math.inf) if bounds is None else map(float, bounds)
+    xs = np.empty(len(grads))
+    x, m, v, v_max = float(x0), 0.0, 0.0, 0.0
+    for t, (g, lr) in enumerate(zip(grads.tolist(), lrs.tolist()), start=1):
+        if maximize:
+            g = -g
+        if weight_decay != 0 and not decoupled_weight_decay:
+            g = g + weight_decay * x
+        x_decayed = x
+        if weight_decay != 0 and decoupled_weight_decay:
+            x_decayed = x * (1 - lr * weight_decay)
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g * g
+        bias_correction1 = 1 - beta1 ** t
+        bias_correction2 = 1 - beta2 ** t
+        m_hat = m / bias_correction1
+        if amsgrad:
+            v_max = max(v_max, v)
+        v_hat = (v_max if amsgrad else v) / bias_correction2
+        x = min(max(x_decayed - lr * m_hat / (math.sqrt(v_hat) + eps), low), high)
+        xs[t - 1] = x
+    return xs
