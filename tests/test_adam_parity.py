@@ -179,13 +179,20 @@ def maker():
 
 @pytest.mark.parametrize("path", FILES, ids=[f.stem for f in FILES])
 def test_golden_files_are_what_torch_computes(maker, path):
-    """Regenerating a file with the installed torch gives the same arrays, bit for bit."""
+    """Regenerating a file with the installed torch gives the same arrays, to within a few
+    ulp: torch's own results differ by an ulp between CPUs (vector widths), while a drift of
+    one ulp per step would be hundreds of ulp by the end of the run, and is caught."""
     data = load(path)
     name = data["config"]["name"]
     fresh = maker.golden(name, list(maker.SCENARIOS).index(name))
     assert json.loads(fresh.pop("config").item())["torch"].split("+")[0] == "2.13.0"
     for key, value in fresh.items():
-        np.testing.assert_array_equal(value, data[key], err_msg=key)
+        if np.asarray(value).dtype.kind != "f":
+            np.testing.assert_array_equal(value, data[key], err_msg=key)
+            continue
+        tol = 4 * np.finfo(np.asarray(value).dtype).eps
+        scale = np.max(np.abs(data[key])) if np.size(data[key]) else 0.0
+        np.testing.assert_allclose(value, data[key], rtol=tol, atol=tol * scale, err_msg=key)
 
 
 @pytest.mark.parametrize("path", FILES, ids=[f.stem for f in FILES])

@@ -17,7 +17,7 @@ from adam_ref.__main__ import main
 from adam_ref.figures import FIGURES, reddi_scalar_runs
 from adam_ref.functional import adam_step
 from adam_ref.history import record_step
-from adam_ref.objectives import Quadratic, ReddiOnline, ReddiStochastic
+from adam_ref.objectives import ReddiOnline, ReddiStochastic
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 COMMITTED = ROOT / "figures"

@@ -40,6 +40,3 @@ def test_notebook_runs(path, monkeypatch):
         nb, timeout=CELL_TIMEOUT, kernel_name="python3",
         resources={"metadata": {"path": str(NOTEBOOKS)}})
     client.execute()  # raises CellExecutionError, naming the cell, on the first error
-    errors = [o for c in nb.cells if c.cell_type == "code"
-              for o in c.outputs if o.output_type == "error"]
-    assert errors == []

@@ -418,10 +418,6 @@ def test_adamw_stays_decoupled_after_load():
     assert all(g["decoupled_weight_decay"] for g in target.param_groups)
 
 
-def test_exports():
-    assert adam_ref.Param is Param and adam_ref.Adam is Adam
-
-
 def test_a_gradient_that_overflows_the_params_dtype_is_refused():
     """A finite float64 gradient can become inf in a float32 param: checked after the cast."""
     p = adam_ref.Param(np.array([1.0, 2.0], dtype=np.float32))
