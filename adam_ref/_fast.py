@@ -81,7 +81,7 @@ def adam_scalar_run(grads, lr, x0=0.0, *, beta1=0.9, beta2=0.999, eps=1e-8, weig
     lrs = np.broadcast_to(float_array(np.asarray(lr, dtype=float), "lr"), grads.shape)
     check_hypers(ADAM, dict(lr=lrs, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay,
                             amsgrad=amsgrad, maximize=maximize,
-                            decoupled_weight_decay=decoupled_weight_decay))
+                            decoupled_weight_decay=decoupled_weight_decay), theta=grads)
     if not np.all(np.isfinite(grads)):
         raise FloatingPointError("grads hold NaN or inf")
     beta1, beta2, eps, weight_decay = float(beta1), float(beta2), float(eps), float(weight_decay)

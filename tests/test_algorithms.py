@@ -373,3 +373,37 @@ def test_one_line_before_the_first_equation(spec):
 def spec_name(spec):
     module = sys.modules[spec.step.__module__]
     return next(name for name, value in vars(module).items() if value is spec)
+
+
+@pytest.mark.parametrize("spec, fused", PATHS,
+                         ids=[f"{s.name}-{'fused' if f else 'traced'}" for s, f in PATHS])
+def test_weight_decay_that_overflows_is_refused_like_a_non_finite_gradient(spec, fused):
+    if "weight_decay" not in {h.name for h in spec.hypers}:
+        return
+    opt, params = stepped(spec, fused, dtype=np.float32)
+    opt.param_groups[0]["weight_decay"] = 1e30
+    params[1].data[0] = 1e10  # λ·θ = 1e40: beyond float32, though grad and θ are finite
+    for p in params:
+        p.grad = np.ones(4, np.float32)
+    before = snapshot(opt, params)
+    with pytest.raises(FloatingPointError, match="grad \\+ weight_decay \\* param overflows"):
+        opt.step()
+    assert_same(snapshot(opt, params), before)
+    opt.check_finite = False  # torch's behaviour: the overflow propagates
+    with np.errstate(all="ignore"):
+        opt.step()
+    assert not np.all(np.isfinite(params[1].data))
+
+
+@pytest.mark.parametrize("spec, fused", PATHS,
+                         ids=[f"{s.name}-{'fused' if f else 'traced'}" for s, f in PATHS])
+def test_a_param_group_takes_real_numbers_not_arrays(spec, fused):
+    h = spec.hypers[0]
+    with pytest.raises(TypeError, match=f"{h.name} must be a real number, got an array"):
+        CLASSES[spec.name]([adam_ref.Param(np.zeros(2))], **{h.name: np.array([0.1])})
+    opt, params = stepped(spec, fused)
+    set_group_value(spec, opt.param_groups[0], h.name, np.full(4, 0.01))
+    before = snapshot(opt, params)
+    with pytest.raises(TypeError, match="arrays of settings are for the functional steps"):
+        opt.step()
+    assert_same(snapshot(opt, params), before)

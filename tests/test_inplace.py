@@ -176,3 +176,33 @@ def test_a_grad_that_is_the_param_itself_is_read_once_on_both_paths(cls, options
         runs.append((w.data.copy(), opt.state[w]["exp_avg"].copy()))
     np.testing.assert_array_equal(runs[0][0], runs[1][0])
     np.testing.assert_array_equal(runs[0][1], runs[1][1])
+
+
+@pytest.mark.parametrize("amsgrad,maximize,weight_decay,decoupled", FLAGS)
+def test_scalar_run_equals_the_reference_step_bit_for_bit(amsgrad, maximize, weight_decay,
+                                                          decoupled):
+    from adam_ref._fast import adam_scalar_run
+    rng = np.random.default_rng(11)
+    grads = rng.standard_normal(400) * 10.0 ** rng.uniform(-9, 2, 400)
+    lrs = 0.3 / np.sqrt(np.arange(1, 401))
+    hyper = dict(beta1=0.8, beta2=0.99, eps=1e-8, weight_decay=weight_decay, amsgrad=amsgrad,
+                 maximize=maximize, decoupled_weight_decay=decoupled)
+    fast = adam_scalar_run(grads, lrs, 0.2, bounds=(-0.5, 0.5), **hyper)
+    theta, state = np.array([0.2]), adam_init(np.zeros(1))
+    for t, (g, lr) in enumerate(zip(grads, lrs)):
+        theta, state, _ = adam_step(theta, np.array([g]), state, lr=float(lr), **hyper)
+        theta = np.clip(theta, -0.5, 0.5)
+        assert fast[t] == theta[0], t
+
+
+def test_scalar_run_checks_as_the_step_checks():
+    from adam_ref._fast import adam_scalar_run
+    for kwargs, error, match in ((dict(beta1=1.0), ValueError, "Invalid beta parameter at index 0"),
+                                 (dict(eps=-1.0), ValueError, "Invalid epsilon value"),
+                                 (dict(amsgrad="no"), TypeError, "amsgrad")):
+        with pytest.raises(error, match=match):
+            adam_scalar_run(np.ones(3), 0.1, **kwargs)
+    with pytest.raises(ValueError, match="Invalid learning rate: nan"):
+        adam_scalar_run(np.ones(3), [0.1, np.nan, 0.1])
+    with pytest.raises(FloatingPointError, match="grads"):
+        adam_scalar_run(np.array([1.0, np.inf]), 0.1)

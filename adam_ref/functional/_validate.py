@@ -58,7 +58,10 @@ def _hyper(value, hyper, like):
             raise TypeError(f"{hyper.name} must be a real number, got {value!r}")
         if np.ndim(value) == 0:
             value = float(value)
-        elif like is not None:  # K settings at once: an array of θ's dtype, θ's shape kept
+        elif like is None:
+            raise TypeError(f"{hyper.name} must be a real number, got an array of shape "
+                            f"{np.shape(value)} (arrays of settings are for the functional steps)")
+        else:  # K settings at once: an array of θ's dtype, θ's shape kept
             value = np.asarray(value).astype(like[1], copy=False)
             try:
                 fits = np.broadcast_shapes(value.shape, like[0]) == like[0]
@@ -83,9 +86,8 @@ def check_hypers(spec, values, theta=None):
     """Each of ``spec``'s hyperparameters in ``values`` (the step's keywords), checked,
     then its switches and its cross-rule.
 
-    Returns the hyperparameters in the spec's order: Python floats, or arrays — of
-    θ's dtype and shape-checked when θ is given (at a step); a param group's arrays
-    are range-checked and their shape is checked at the step.
+    Returns the hyperparameters in the spec's order, as Python floats — or, when θ is
+    given (a functional step), as arrays of θ's dtype that broadcast to θ's shape.
     """
     like = None if theta is None else (theta.shape, theta.dtype)
     checked = tuple(_hyper(values[h.name], h, like) for h in spec.hypers)

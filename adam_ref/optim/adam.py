@@ -5,18 +5,13 @@ sits beside :func:`adam_ref.functional.adam_step`: signature, checks and torch's
 state names (``step``, ``exp_avg``, ``exp_avg_sq``, ``max_exp_avg_sq``).
 """
 
-import operator
-
 import numpy as np
 
 from .._fast import adam_step_inplace
 from ..functional.adam import ADAM
-from ..functional._validate import check_hypers
 from .optimizer import AlgorithmOptimizer
 
 __all__ = ["Adam", "AdamW"]
-
-_IMMUTABLE = (float, int, bool)
 
 
 class Adam(AlgorithmOptimizer):
@@ -34,25 +29,8 @@ class Adam(AlgorithmOptimizer):
     extra_kwargs = {"fused": False}
 
     def _inplace_args(self, group):
-        """The hyperparameters of this step for the fused path, checked as the reference
-        step checks them; re-checked only when a value changed (one comparison)."""
-        values = (group["lr"], group["betas"], group["eps"], group["weight_decay"],
-                  group["amsgrad"], group["maximize"], group["decoupled_weight_decay"])
-        cache = self.__dict__.setdefault("_fused_checked", {})
-        seen = cache.get(id(group))
-        if seen is not None and all(map(operator.is_, seen[0], values)):
-            return seen[1]
-        kwargs = ADAM.step_kwargs(group)
-        lr, beta1, beta2, eps, weight_decay = check_hypers(ADAM, kwargs)
-        if any(type(v) is np.ndarray for v in (lr, beta1, beta2, eps, weight_decay)):
-            raise TypeError("fused=True takes real numbers as hyperparameters, not arrays; "
-                            "use fused=False for K settings at once")
-        args = dict(lr=lr, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay,
-                    amsgrad=bool(kwargs["amsgrad"]), maximize=bool(kwargs["maximize"]),
-                    decoupled_weight_decay=bool(kwargs["decoupled_weight_decay"]))
-        if all(type(v) in _IMMUTABLE for v in kwargs.values()):  # a 0-d array may change
-            cache[id(group)] = (values, args)
-        return args
+        """The hyperparameters of this step for the fused path, checked as every step is."""
+        return self._step_kwargs(group)
 
     def _update_inplace(self, theta, grad, state, args):
         if args["amsgrad"] and "max_exp_avg_sq" not in state:

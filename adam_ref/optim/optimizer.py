@@ -11,6 +11,7 @@ before anything is written.
 import copy
 import inspect
 import numbers
+import operator
 
 import numpy as np
 
@@ -172,6 +173,25 @@ class Optimizer:
                 "nothing was updated (pass check_finite=False to let NaN propagate as torch does)")
         return grad
 
+    def _check_decayed(self, group, p, grad, index):
+        """With L2 weight decay, g + λ·θ must be finite too: a finite gradient and a large
+        λ·θ can overflow, and the NaN would then reach every state array."""
+        weight_decay = group.get("weight_decay", 0)
+        if type(weight_decay) in (int, float) and weight_decay == 0:
+            return  # the common case, without conversions
+        weight_decay = np.asarray(weight_decay)
+        if (group.get("decoupled_weight_decay") is True or weight_decay.dtype.kind not in "iuf"
+                or not np.all(np.isfinite(weight_decay) & (weight_decay >= 0))
+                or not np.any(weight_decay != 0)):
+            return  # no decay, or a value the step itself refuses with its own message
+        with np.errstate(over="ignore", invalid="ignore"):
+            decayed = grad + np.asarray(weight_decay, dtype=p.data.dtype) * p.data
+        if not np.all(np.isfinite(decayed)):
+            raise FloatingPointError(
+                f"{self._label(p, index)}: grad + weight_decay * param overflows "
+                f"{p.data.dtype} (non-finite) at step {self.state.get(p, {}).get('step', 0) + 1}; "
+                "nothing was updated (pass check_finite=False to let it propagate as torch does)")
+
     def step(self, closure=None):
         """Update every param that has a grad; return ``closure()``'s loss if given.
 
@@ -188,7 +208,10 @@ class Optimizer:
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is not None:
-                    work.append((group, p, self._checked_grad(p, index)))
+                    grad = self._checked_grad(p, index)
+                    if self.check_finite:
+                        self._check_decayed(group, p, grad, index)
+                    work.append((group, p, grad))
                 index += 1
         plan = []
         for group, p, grad in work:
@@ -426,6 +449,22 @@ class AlgorithmOptimizer(Optimizer):
         for name in self.extra_kwargs:
             check_flag(name, group.get(name), allow_none=True)
 
+    def _step_kwargs(self, group):
+        """The group's values of this step as the step's keywords, checked by the one
+        validation point; re-checked only when a value changed (one identity comparison)."""
+        spec = self.spec
+        values = tuple(group[name] for name in spec.torch_args + spec.torch_kwargs)
+        cache = self.__dict__.setdefault("_checked", {})
+        seen = cache.get(id(group))
+        if seen is not None and all(map(operator.is_, seen[0], values)):
+            return seen[1]
+        kwargs = spec.step_kwargs(group)
+        kwargs.update(zip((h.name for h in spec.hypers), check_hypers(spec, kwargs)))
+        flat = [x for v in values for x in (v if type(v) is tuple else (v,))]
+        if all(type(x) in (float, int, bool) for x in flat):  # a 0-d array or list may change
+            cache[id(group)] = (values, kwargs)
+        return kwargs
+
     def _state_keys(self, group):
         return self.spec.state_keys(self.spec.step_kwargs(group))
 
@@ -435,7 +474,7 @@ class AlgorithmOptimizer(Optimizer):
                               if f.zeros and (f.when is None or f.when(kwargs))}}
 
     def _update(self, theta, grad, state, group):
-        spec, kwargs = self.spec, self.spec.step_kwargs(group)
+        spec, kwargs = self.spec, self._step_kwargs(group)
         arrays, kept = {}, []
         for f in spec.state_fields:
             if f.when is None or f.when(kwargs):
