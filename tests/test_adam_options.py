@@ -89,3 +89,13 @@ def test_options_are_switches(option):
     theta = np.ones(2)
     with pytest.raises(TypeError, match=option):
         adam_step(theta, theta, adam_init(theta), **{option: "no"})
+
+
+@pytest.mark.parametrize("option", ["bias_correction", "corrected_max", "eps_hat"])
+def test_options_keep_float32_and_refuse_what_the_step_refuses(option):
+    theta = np.ones(3, dtype=np.float32)
+    flip = {option: not adam_step.__kwdefaults__[option], "amsgrad": True}
+    theta_next, state, trace = adam_step(theta, theta, adam_init(theta), **flip)
+    assert theta_next.dtype == state.m.dtype == trace.denom.dtype == np.float32
+    with pytest.raises(ValueError, match="Invalid learning rate: -1"):
+        adam_step(theta, theta, adam_init(theta), lr=-1.0, **flip)
