@@ -384,8 +384,9 @@ class LRScheduler:
     def _spec(self):
         """Each state-dict key, with the function that checks (and copies) its value."""
         n = self._groups()
+        # last_epoch is -1 in a SequentialLR's scheduler whose turn has not come
         return {"base_lrs": lambda k, v: _reals(k, v, n),
-                "last_epoch": lambda k, v: _integer(k, v, 0),
+                "last_epoch": lambda k, v: _integer(k, v, -1),
                 "_step_count": lambda k, v: _integer(k, v, 1),
                 "_last_lr": lambda k, v: _reals(k, v, n)}
 
@@ -961,8 +962,10 @@ class CyclicLR(LRScheduler):
     def _spec(self):
         n = self._groups()
         spec = {"max_lrs": lambda k, v: _reals(k, v, n), "total_size": _positive,
-                "step_ratio": _step_ratio, "mode": _choice("triangular", "triangular2",
-                                                             "exp_range"),
+                "step_ratio": _step_ratio,
+                # any mode goes with a scale_fn, which overrides it (as in torch)
+                "mode": (_choice("triangular", "triangular2", "exp_range")
+                         if self._scale_fn_custom is None else _string),
                 "gamma": _real, "scale_mode": _choice("cycle", "iterations"),
                 "cycle_momentum": _flag}
         if self.cycle_momentum:
@@ -971,13 +974,14 @@ class CyclicLR(LRScheduler):
         return {**spec, **super()._spec()}
 
     def load_state_dict(self, state_dict):
-        checked = self._checked_state(state_dict)
-        if self._scale_fn_custom is None and checked["mode"] not in (
-                "triangular", "triangular2", "exp_range"):
-            raise ValueError(f"{type(self).__name__} state_dict: mode is invalid and "
-                             "scale_fn is None")
-        self.__dict__.update(checked)
+        self.__dict__.update(self._checked_state(state_dict))
         self._init_scale_fn()
+
+
+def _string(name, value):
+    if not isinstance(value, str):
+        raise ValueError(f"{name} must be a string, got {value!r}")
+    return value
 
 
 def _step_ratio(name, value):
