@@ -184,6 +184,30 @@ def _factor_value(owner, value, epoch):
 _TORCH_FLAGS = ("_is_initial", "_get_lr_called_within_step")
 
 
+class _TrackedStep:
+    """An optimizer's own ``step``, which also records that it was called (torch's
+    ``_opt_called``). A deep copy of the optimizer gets a wrapper of the copy."""
+
+    _wrapped_by_lr_sched = True
+
+    def __init__(self, optimizer, func):
+        self._optimizer = weakref.ref(optimizer)
+        self.__wrapped__ = func
+        functools.update_wrapper(self, func)
+
+    def __call__(self, *args, **kwargs):
+        opt = self._optimizer()
+        opt._opt_called = True
+        return self.__wrapped__.__get__(opt, type(opt))(*args, **kwargs)
+
+    def __deepcopy__(self, memo):
+        original = self._optimizer()
+        return _TrackedStep(memo.get(id(original), original), self.__wrapped__)
+
+    def __repr__(self):
+        return f"<optimizer step of {self._optimizer()!r}, watched by its lr schedulers>"
+
+
 def _track_optimizer_step(optimizer):
     """Wrap the optimizer instance's ``step`` so that its first call is noticed (as torch)."""
     step = optimizer.step
@@ -192,16 +216,7 @@ def _track_optimizer_step(optimizer):
     func = getattr(step, "__func__", None)
     if func is None or getattr(step, "__self__", None) is not optimizer:
         return  # replaced already: step() warns that it has been overridden, as torch
-    opt_ref = weakref.ref(optimizer)
-
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        opt = opt_ref()
-        opt._opt_called = True
-        return func.__get__(opt, opt.__class__)(*args, **kwargs)
-
-    wrapper._wrapped_by_lr_sched = True
-    optimizer.step = wrapper
+    optimizer.step = _TrackedStep(optimizer, func)
 
 
 def _leaves(schedulers):

@@ -382,6 +382,8 @@ def test_live_deprecated_epoch_argument_uses_the_closed_form_as_torch():
     topt = torch_two_groups()
     from torch.optim import lr_scheduler as T
     opt = optimizer_for({})
+    opt.step()
+    topt.step()
     for make in (lambda M, o: M.StepLR(o, 3, 0.5), lambda M, o: M.PolynomialLR(o, 10, 2.0),
                  lambda M, o: M.ConstantLR(o, 0.25, 4), lambda M, o: M.LinearLR(o, 0.2),
                  lambda M, o: M.CosineAnnealingLR(o, 9, 0.001)):
@@ -601,6 +603,7 @@ def test_a_group_added_after_the_scheduler_is_refused_clearly():
     opt = optimizer_for({})
     scheduler = S.LambdaLR(opt, lambda e: 0.9 ** e)  # one lr per group it was made for
     opt.add_param_group({"params": [Param(np.zeros(1))], "lr": 0.5})
+    opt.step()
     before = snapshot(scheduler, opt)
     with pytest.raises(ValueError, match="2 lrs but the optimizer has 3 param groups"):
         scheduler.step()
@@ -621,3 +624,16 @@ def test_refused_constructors_write_nothing_into_the_groups():
             make(opt)
         assert snapshot(None, opt) == before
         assert not hasattr(opt.step, "_wrapped_by_lr_sched")
+
+
+def test_a_deep_copy_of_a_watched_optimizer_steps_its_own_params():
+    p = Param(np.ones(2))
+    opt = SGD([p], lr=0.5)
+    S.StepLR(opt, 2)
+    twin = copy.deepcopy(opt)
+    q = twin.param_groups[0]["params"][0]
+    q.grad = np.ones(2)
+    twin.step()
+    np.testing.assert_array_equal(q.data, [0.5, 0.5])
+    np.testing.assert_array_equal(p.data, [1.0, 1.0])  # the original is untouched
+    assert twin._opt_called and not getattr(opt, "_opt_called", False)
