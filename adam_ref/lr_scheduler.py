@@ -146,14 +146,14 @@ def _lr_value(value):
     return value
 
 
-def _check_group_lr(i, value):
+def _check_group_lr(i, value, key="lr"):
     """A group's current lr, which a step reads: a finite number ≥ 0."""
     number = _lr_value(value)
     if number is None:
-        raise TypeError(f"param_groups[{i}]['lr'] must be a real number, got {value!r}; "
+        raise TypeError(f"param_groups[{i}]['{key}'] must be a real number, got {value!r}; "
                         "the scheduler step changed nothing")
     if not (math.isfinite(number) and number >= 0):
-        raise ValueError(f"param_groups[{i}]['lr'] must be a finite number >= 0, "
+        raise ValueError(f"param_groups[{i}]['{key}'] must be a finite number >= 0, "
                          f"got {value!r}; the scheduler step changed nothing")
     return value
 
@@ -278,8 +278,11 @@ class LRScheduler:
         entries = self._group_entries(last_epoch)
         self._pending = entries
         before = self._lrs_before_start(last_epoch)
-        self.base_lrs = [self._group(i).get("initial_lr", before[i])
-                         for i in range(len(optimizer.param_groups))]
+        self.base_lrs = []
+        for i in range(len(optimizer.param_groups)):
+            group = self._group(i)
+            key = "initial_lr" if "initial_lr" in group else "lr"
+            self.base_lrs.append(_check_group_lr(i, group.get("initial_lr", before[i]), key))
         self.last_epoch = last_epoch
         try:
             self._initial_step()
@@ -311,7 +314,15 @@ class LRScheduler:
                 for i, group in enumerate(self.optimizer.param_groups)]
 
     def _compute(self, epoch):
-        raise NotImplementedError
+        # a scheduler written the torch way defines get_lr(), reading self.last_epoch
+        if type(self).get_lr is LRScheduler.get_lr:
+            raise NotImplementedError(f"{type(self).__name__} must define get_lr()")
+        saved = self.last_epoch
+        self.last_epoch = epoch
+        try:
+            return list(self.get_lr())
+        finally:
+            self.last_epoch = saved
 
     def _extras(self, epoch):
         return None

@@ -382,12 +382,12 @@ def test_live_deprecated_epoch_argument_uses_the_closed_form_as_torch():
     topt = torch_two_groups()
     from torch.optim import lr_scheduler as T
     opt = optimizer_for({})
-    opt.step()
-    topt.step()
     for make in (lambda M, o: M.StepLR(o, 3, 0.5), lambda M, o: M.PolynomialLR(o, 10, 2.0),
                  lambda M, o: M.ConstantLR(o, 0.25, 4), lambda M, o: M.LinearLR(o, 0.2),
                  lambda M, o: M.CosineAnnealingLR(o, 9, 0.001)):
         ours, theirs = make(S, opt), make(T, topt)
+        opt.step()
+        topt.step()
         for epoch in (5, 2, 11, 7):
             with pytest.warns(UserWarning, match="epoch parameter"):
                 ours.step(epoch)
@@ -637,3 +637,55 @@ def test_a_deep_copy_of_a_watched_optimizer_steps_its_own_params():
     np.testing.assert_array_equal(q.data, [0.5, 0.5])
     np.testing.assert_array_equal(p.data, [1.0, 1.0])  # the original is untouched
     assert twin._opt_called and not getattr(opt, "_opt_called", False)
+
+
+def test_live_signatures_are_torchs():
+    pytest.importorskip("torch", reason=NO_TORCH)
+    import inspect
+
+    from torch.optim import lr_scheduler as T
+    assert sorted(T.__all__) == sorted(S.__all__)
+    for name in T.__all__:
+        for method in ("__init__", "step", "state_dict", "load_state_dict", "get_last_lr",
+                       "get_lr"):
+            ours, theirs = (inspect.signature(getattr(getattr(M, name), method)) for M in (S, T))
+            assert [(p.name, p.default, p.kind) for p in ours.parameters.values()] == \
+                [(p.name, p.default, p.kind) for p in theirs.parameters.values()], (name, method)
+
+
+def test_live_a_scheduler_written_the_torch_way_runs_as_in_torch():
+    """A subclass that defines get_lr() from last_epoch and base_lrs, as torch's docs do."""
+    pytest.importorskip("torch", reason=NO_TORCH)
+    from torch.optim import lr_scheduler as T
+
+    def make(M):
+        class Halving(M.LRScheduler):
+            def get_lr(self):
+                return [base * 0.5 ** (self.last_epoch // 4) for base in self.base_lrs]
+        return Halving
+
+    opt, topt = optimizer_for({}), torch_two_groups()
+    ours, theirs = make(S)(opt), make(T)(topt)
+    for _ in range(20):
+        opt.step()
+        topt.step()
+        ours.step()
+        theirs.step()
+        assert ours.get_last_lr() == theirs.get_last_lr()
+        assert ours.last_epoch == theirs.last_epoch
+    with pytest.raises(NotImplementedError, match="get_lr"):
+        S.LRScheduler(optimizer_for({}))
+
+
+@pytest.mark.parametrize("name", ["LambdaLR", "CosineAnnealingWarmRestarts", "StepLR"])
+@pytest.mark.parametrize("key", ["lr", "initial_lr"])
+def test_a_bad_lr_in_a_group_is_named_by_the_constructor(name, key):
+    opt = optimizer_for({})
+    opt.param_groups[1][key] = "0.03"
+    before = snapshot(None, opt)
+    make = {"LambdaLR": lambda o: S.LambdaLR(o, lambda e: 1.0),
+            "CosineAnnealingWarmRestarts": lambda o: S.CosineAnnealingWarmRestarts(o, 3),
+            "StepLR": lambda o: S.StepLR(o, 3)}[name]
+    with pytest.raises(TypeError, match=rf"param_groups\[1\]\['{key}'\] must be a real number"):
+        make(opt)
+    assert snapshot(None, opt) == before
