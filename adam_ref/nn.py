@@ -346,6 +346,9 @@ class Sequential(Module):
             if not isinstance(name, str) or not name or "." in name:
                 raise ValueError(f"module names must be non-empty strings without '.', "
                                  f"got {name!r}")
+            if hasattr(Sequential, name) or name in ("training", "_parameters", "_modules"):
+                raise ValueError(f"a module cannot be named {name!r}: Sequential has an "
+                                 "attribute of that name")
         super().__init__()
         for name, module in items:
             setattr(self, name, module)

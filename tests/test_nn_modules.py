@@ -87,6 +87,10 @@ def test_call_is_forward_and_the_base_class_needs_forward_and_backward():
         Module().backward(x)
     with pytest.raises(TypeError, match="Sequential takes Modules"):
         Sequential(Linear(2, 2), np.tanh)
+    with pytest.raises(ValueError, match="cannot be named 'forward'"):
+        Sequential(OrderedDict([("forward", ReLU())]))
+    with pytest.raises(ValueError, match="without '.'"):
+        Sequential(OrderedDict([("a.b", ReLU())]))
 
 
 def test_train_eval_set_training_everywhere_and_return_the_module():
