@@ -42,7 +42,6 @@ to notice the first call).
 import functools
 import math
 import numbers
-import types
 import warnings
 import weakref
 from bisect import bisect_right

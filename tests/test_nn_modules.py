@@ -6,7 +6,7 @@ from collections import OrderedDict
 
 import numpy as np
 import pytest
-from _golden import NO_TORCH
+from _golden import GOLDEN, NO_TORCH, generator
 
 from adam_ref import SGD, Adam, Param
 from adam_ref.nn import Linear, Module, ReLU, Sequential, Tanh, cross_entropy, mse_loss
@@ -440,3 +440,38 @@ def test_live_no_weight_decay_on_biases_idiom_matches_torch():
     for (name, p), (_, tp) in zip(model.named_parameters(), tm.named_parameters()):
         np.testing.assert_allclose(p.data, tp.detach().numpy(), rtol=1e-10, atol=1e-12,
                                    err_msg=name)
+
+
+# --------------------------------------------------------------------------- golden (no torch)
+
+def golden_model(data):
+    model = mlp()
+    model.load_state_dict({k: data[k] for k in model.state_dict()})
+    return model
+
+
+def test_golden_mlp_cross_entropy_loss_gradients_and_sgd_run():
+    with np.load(GOLDEN / "nn_mlp.npz", allow_pickle=False) as z:
+        data = {k: z[k] for k in z.files}
+    gen = generator("make_nn_golden")
+    params, x, target = gen.inputs()
+    np.testing.assert_array_equal(data["x"], x)
+    np.testing.assert_array_equal(data["target"], target)
+    model = golden_model(data)
+    loss, grad_logits = cross_entropy(model(data["x"]), data["target"])
+    grad_x = model.backward(grad_logits)
+    assert abs(loss - data["loss"]) <= 1e-10
+    np.testing.assert_allclose(grad_x, data["grad.x"], rtol=1e-10, atol=1e-10)
+    for name, p in model.named_parameters():
+        np.testing.assert_allclose(p.grad, data[f"grad.{name}"], rtol=1e-10, atol=1e-10,
+                                   err_msg=name)
+    model = golden_model(data)
+    optimizer = SGD(model.parameters(), lr=0.1, momentum=0.9)
+    for _ in range(gen.STEPS):
+        optimizer.zero_grad()
+        model.backward(cross_entropy(model(data["x"]), data["target"])[1])
+        optimizer.step()
+    for name, p in model.named_parameters():
+        np.testing.assert_allclose(p.data, data[f"sgd.{name}"], rtol=1e-10, atol=1e-12,
+                                   err_msg=name)
+        assert not np.allclose(p.data, data[name])  # the run moved every param
