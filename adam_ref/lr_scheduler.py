@@ -287,8 +287,7 @@ class LRScheduler:
             self._initial_step()
         finally:
             del self._pending
-        for group, eta_0, extra in zip(optimizer.param_groups, self.base_lrs, entries):
-            group.update(extra)
+        for group, eta_0 in zip(optimizer.param_groups, self.base_lrs):
             group.setdefault("initial_lr", eta_0)
         _track_optimizer_step(optimizer)
 
@@ -349,7 +348,10 @@ class LRScheduler:
         return {"last_epoch": epoch, "_last_lr": list(lrs)}, lrs, self._extras(epoch)
 
     def _commit(self, attributes, lrs, extras):
+        pending = getattr(self, "_pending", None)  # the constructor's entries come first
         for i, (group, lr) in enumerate(zip(self.optimizer.param_groups, lrs)):
+            if pending:
+                group.update(pending[i])
             group["lr"] = lr
             if extras is not None:
                 group.update(extras[i])

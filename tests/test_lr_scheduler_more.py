@@ -689,3 +689,20 @@ def test_a_bad_lr_in_a_group_is_named_by_the_constructor(name, key):
     with pytest.raises(TypeError, match=rf"param_groups\[1\]\['{key}'\] must be a real number"):
         make(opt)
     assert snapshot(None, opt) == before
+
+
+def test_live_one_cycle_first_momentum_is_the_annealed_value_as_torch():
+    """The constructor writes max_momentum, then its first step the annealed momentum,
+    which here is one ulp away from max_momentum: the order of the writes shows."""
+    torch = pytest.importorskip("torch", reason=NO_TORCH)
+    from torch.optim import lr_scheduler as T
+    lo, hi = 0.16107163747182346, 0.678903982439966
+    topt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1, momentum=0.9)
+    T.OneCycleLR(topt, 0.1, 10, base_momentum=lo, max_momentum=hi)
+    opt = SGD([Param(np.zeros(1))], lr=0.1, momentum=0.9)
+    S.OneCycleLR(opt, 0.1, 10, base_momentum=lo, max_momentum=hi)
+    group, tgroup = opt.param_groups[0], topt.param_groups[0]
+    assert group["momentum"] == tgroup["momentum"] != hi
+    assert group["max_momentum"] == tgroup["max_momentum"] == hi
+    assert {k: v for k, v in group.items() if k != "params"}.items() <= \
+        {k: v for k, v in tgroup.items() if k != "params"}.items()
