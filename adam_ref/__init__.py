@@ -4,7 +4,7 @@
 - :class:`Param`, :class:`Optimizer`, :class:`Adam`, :class:`AdamW`, :class:`SGD`,
   :class:`RMSprop`, :class:`Adamax` — the ``torch.optim`` API.
 - :mod:`adam_ref.lr_scheduler` — ``torch.optim.lr_scheduler``'s schedules.
-- :mod:`adam_ref.nn` — ``Linear`` and ``mse_loss`` with hand-derived gradients.
+- :mod:`adam_ref.nn` — ``Module``, ``Sequential``, layers and losses with hand-derived gradients.
 """
 
 from . import functional, lr_scheduler, nn

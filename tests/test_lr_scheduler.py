@@ -18,6 +18,8 @@ from adam_ref import lr_scheduler as S
 
 gen = generator("make_family_golden")
 RUNS = gen.SCHEDULER_RUNS
+# these tests step schedulers alone; the step-order warning is tested in test_lr_scheduler_more
+pytestmark = pytest.mark.filterwarnings("ignore:Detected call of `lr_scheduler.step\\(\\)`")
 
 
 def run_id(run):
