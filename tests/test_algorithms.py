@@ -270,6 +270,7 @@ def test_a_bad_value_set_mid_run_is_refused_and_changes_nothing(spec, fused):
 def test_a_scheduler_that_yields_nan_cannot_feed_the_fused_path(spec):
     opt, params = stepped(spec, fused=True)
     scheduler = LambdaLR(opt, lambda epoch: float("nan") if epoch >= 1 else 1.0)
+    opt.step()  # the order torch asks for: the optimizer, then the scheduler
     before = snapshot(opt, params)
     with pytest.raises(ValueError, match="lr"):  # the scheduler refuses to write it
         scheduler.step()
