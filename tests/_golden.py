@@ -1,4 +1,5 @@
-"""Shared by the parity tests: where the golden files are, and their generator scripts."""
+"""Shared by the parity tests: where the golden files are, their generator scripts, and
+what a state dict may hold."""
 
 import importlib.util
 from pathlib import Path
@@ -13,3 +14,12 @@ def generator(name):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def plain(value):
+    """True when ``value`` is built from Python numbers, strings, None, lists and dicts."""
+    if isinstance(value, dict):
+        return type(value) is dict and all(plain(k) and plain(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(plain(v) for v in value)
+    return value is None or type(value) in (int, float, str, bool)

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 import pytest
-from _golden import GOLDEN, NO_TORCH, generator
+from _golden import GOLDEN, NO_TORCH, generator, plain
 
 from adam_ref import SGD, Adam, Param
 from adam_ref import lr_scheduler as S
@@ -171,15 +171,6 @@ def test_live_state_dict_equals_torchs_and_loads_from_it(i):
         topt.step()
         step(k, fresh, theirs)
         assert [g["lr"] for g in fresh_opt.param_groups] == [g["lr"] for g in topt.param_groups]
-
-
-def plain(value):
-    """True when ``value`` is built from Python numbers, strings, None, lists and dicts."""
-    if isinstance(value, dict):
-        return type(value) is dict and all(plain(k) and plain(v) for k, v in value.items())
-    if isinstance(value, list):
-        return all(plain(v) for v in value)
-    return value is None or type(value) in (int, float, str, bool)
 
 
 @pytest.mark.parametrize("make", [

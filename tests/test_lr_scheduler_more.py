@@ -13,7 +13,7 @@ import warnings
 
 import numpy as np
 import pytest
-from _golden import GOLDEN, NO_TORCH, generator
+from _golden import GOLDEN, NO_TORCH, generator, plain
 
 import adam_ref
 from adam_ref import SGD, Adam, Optimizer, Param
@@ -134,15 +134,6 @@ def test_state_dict_round_trip_continues_identically(i):
     other.load_state_dict(copy.deepcopy(saved))
     assert other.state_dict() == saved
     assert advance(other, other_opt, run, 33, 100) == advance(scheduler, opt, run, 33, 100)
-
-
-def plain(value):
-    """True when ``value`` is built from Python numbers, strings, None, lists and dicts."""
-    if isinstance(value, dict):
-        return type(value) is dict and all(plain(k) and plain(v) for k, v in value.items())
-    if isinstance(value, list):
-        return all(plain(v) for v in value)
-    return value is None or type(value) in (int, float, str, bool)
 
 
 @pytest.mark.parametrize("name, change, match", [
