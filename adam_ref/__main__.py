@@ -179,6 +179,15 @@ def say(text=""):
         raise _OutputError(error) from None
 
 
+def _flush_stdout():
+    try:
+        sys.stdout.flush()
+    except OSError as error:
+        raise _OutputError(error) from None
+    except (ValueError, AttributeError):  # closed or replaced
+        pass
+
+
 def _error(message):
     try:
         print(f"adam-ref: {message}", file=sys.stderr, flush=True)
@@ -199,7 +208,10 @@ def main(argv=None):
     2 bad usage, 130 interrupted). Never shows a traceback: every error is one line
     on standard error."""
     try:
-        return _main(argv)
+        try:
+            return _main(argv)
+        finally:  # what is buffered (argparse's --help, say) must fail here, not at exit
+            _flush_stdout()
     except KeyboardInterrupt:
         _error("interrupted")
         return 130

@@ -19,8 +19,9 @@ within a bound computed from the params (:func:`size_bound`). Each array's
 ``.npy`` header is then checked against the param or state entry it restores
 (shape and dtype) before its data is read, and the JSON is parsed only when it
 is nested at most :data:`MAX_JSON_DEPTH` deep. An optimizer's state may hold
-up to :data:`MAX_STATE_ARRAYS` arrays per param, each shaped like its param;
-arrays anywhere else (a hyperparameter, the scheduler) hold at most one number.
+up to :data:`MAX_STATE_ARRAYS` arrays per param, each shaped like its param or
+holding one number; arrays anywhere else (a hyperparameter, the scheduler) hold
+at most one number.
 
 Saving checks the same rules and loads the result into copies of the optimizer
 and scheduler before it writes, so a checkpoint that saves loads into an
@@ -297,12 +298,13 @@ def _check_array(name, dtype, shape, where, owner, params):
     if dtype.kind not in "fiub" or dtype.itemsize > 8 or dtype.fields is not None:
         raise _Bad(f"member {name!r} ({where}) holds dtype {dtype}; a checkpoint holds only "
                    "arrays of numbers")
+    size = int(np.prod(shape, dtype=object))
     if owner is not None:
         p = params[owner]
-        if tuple(shape) != p.shape:
+        if tuple(shape) != p.shape and size > 1:
             raise _Bad(f"{where}: member {name!r} has shape {tuple(shape)} but the param has "
                        f"shape {p.shape}")
-    elif int(np.prod(shape, dtype=object)) > 1:
+    elif size > 1:
         raise _Bad(f"{where}: member {name!r} has shape {tuple(shape)}; arrays outside the "
                    "param states hold at most one number")
 

@@ -870,3 +870,14 @@ def test_fuzzed_checkpoints_raise_only_value_errors_and_never_load_other_values(
             victim, victim_params, victim_sched = target()
             run(victim, victim_params, 1, seed=5, scheduler=victim_sched)
     assert outcomes["refused"] > 250
+
+
+def test_a_state_entry_holding_one_number_as_an_array_round_trips(tmp_path):
+    opt, params = make()
+    run(opt, params, 2, seed=1)
+    opt.state[params[0]]["scale"] = np.array(0.5)          # 0-d, not shaped like the param
+    opt.state[params[2]]["seen"] = np.array([3], dtype=np.int64)
+    save_checkpoint(tmp_path / "c.npz", opt)
+    fresh, fresh_params = make(seed=2)
+    load_checkpoint(tmp_path / "c.npz", fresh)
+    assert everything(fresh, fresh_params) == everything(opt, params)
