@@ -190,6 +190,13 @@ def settings_text(settings):
     ``betas`` is split into β1, β2; flags are named only when True; schedules
     (callables) are left out, the figure says what they are.
     """
+    if not isinstance(settings, dict):
+        raise TypeError(f"settings_text: settings must be a dict of hyperparameters, "
+                        f"got {type(settings).__name__}")
+    betas = settings.get("betas", (0, 0))
+    if not isinstance(betas, (tuple, list, np.ndarray)) or len(betas) != 2:
+        raise ValueError(f"settings_text: betas must be a pair (beta1, beta2), "
+                         f"got {settings['betas']!r}")
     parts = []
     for key, value in settings.items():
         if key == "betas":

@@ -321,6 +321,10 @@ BAD_CALLS = [
      r"plot_sparse: the history 'Adam' has theta of shape \(2,\), the objective has 3"),
     ("sparse, objective", lambda: plots.plot_sparse([adam_history()], Rosenbrock()), TypeError,
      "plot_sparse: objective must have probabilities"),
+    ("settings, not a dict", lambda: plots.settings_text([("lr", 0.1)]), TypeError,
+     "settings_text: settings must be a dict"),
+    ("settings, one beta", lambda: plots.settings_text({"betas": 0.9}), ValueError,
+     r"settings_text: betas must be a pair"),
     ("eps forms, steps", lambda: plots.plot_eps_forms(adam_history(steps=5), adam_history()),
      ValueError, "must keep the same steps, got 5 and 12 kept steps"),
 ]
