@@ -828,7 +828,10 @@ def test_a_save_refused_by_the_trial_load_changes_nothing(tmp_path):
 
 # --------------------------------------------------------------------------- fuzz
 
-def test_fuzzed_checkpoints_raise_only_value_errors_and_never_load_other_values(tmp_path):
+@pytest.mark.parametrize("compression", [zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED],
+                         ids=["stored", "deflated"])
+def test_fuzzed_checkpoints_raise_only_value_errors_and_never_load_other_values(tmp_path,
+                                                                              compression):
     """Seeded single-bit flips and truncations of a real checkpoint: each load either fails
     with ValueError and changes nothing, or restores exactly what the intact file holds."""
     opt, params = make()
@@ -836,6 +839,7 @@ def test_fuzzed_checkpoints_raise_only_value_errors_and_never_load_other_values(
     run(opt, params, 3, seed=1, scheduler=sched)
     path = tmp_path / "c.npz"
     save_checkpoint(path, opt, sched)
+    write_zip(path, members_of(path), compression)   # np.savez stores; a deflated copy loads too
     whole = path.read_bytes()
 
     def target():
@@ -849,7 +853,7 @@ def test_fuzzed_checkpoints_raise_only_value_errors_and_never_load_other_values(
     victim, victim_params, victim_sched = target()
     run(victim, victim_params, 1, seed=5, scheduler=victim_sched)
     untouched = everything(victim, victim_params, victim_sched)
-    cases = [("flip", int(bit)) for bit in rng.integers(0, 8 * len(whole), 300)]
+    cases = [("flip", int(bit)) for bit in rng.integers(0, 8 * len(whole), 400)]
     cases += [("cut", int(n)) for n in rng.integers(0, len(whole), 60)]
     outcomes = {"refused": 0, "loaded": 0}
     for kind, where in cases:
@@ -869,7 +873,7 @@ def test_fuzzed_checkpoints_raise_only_value_errors_and_never_load_other_values(
             outcomes["loaded"] += 1
             victim, victim_params, victim_sched = target()
             run(victim, victim_params, 1, seed=5, scheduler=victim_sched)
-    assert outcomes["refused"] > 250
+    assert outcomes["refused"] > len(cases) // 2 and outcomes["loaded"] > 0
 
 
 def test_a_state_entry_holding_one_number_as_an_array_round_trips(tmp_path):
