@@ -14,7 +14,13 @@ import argparse
 import hashlib
 import json
 import os
+import re
+import secrets
 import sys
+
+if "matplotlib" not in sys.modules:
+    # figures are rendered by Agg whatever MPLBACKEND says (a bad value would stop the import)
+    os.environ["MPLBACKEND"] = "Agg"
 
 import matplotlib
 import numpy as np
@@ -39,47 +45,107 @@ def sha256(path):
         return hashlib.sha256(file.read()).hexdigest()
 
 
+#: rcParams that are not style (left as they are): the backend, interactivity, GUI settings
+_NOT_STYLE = {"backend", "backend_fallback", "interactive", "toolbar", "timezone",
+              "tk.window_focus", "savefig.directory", "figure.raise_window",
+              "figure.max_open_warning", "date.epoch", "docstring.hardcopy", "webagg.port",
+              "webagg.address", "webagg.port_retries", "webagg.open_in_browser"}
+
+
+def project_style():
+    """matplotlib's built-in defaults plus the project's :data:`~adam_ref.plots.STYLE`: the
+    rcParams every figure is made with, whatever a ``matplotlibrc`` or style sheet says."""
+    style = {key: value for key, value in matplotlib.rcParamsDefault.items()
+             if key not in _NOT_STYLE}
+    return {**style, **STYLE}
+
+
 def write_figures(names, out, fmt):
-    """Write each named figure to ``out/NAME.fmt``; yield each path as it is written."""
+    """Write each named figure to ``out/NAME.fmt``; yield each path as it is written.
+    Each file is written under a temporary name and renamed, so an interrupted run
+    leaves no half-written figure."""
+    style = project_style()
     for name in names:
         path = os.path.join(out, f"{name}.{fmt}")
-        with matplotlib.rc_context(STYLE):
-            figure = FIGURES[name][0]()
-            figure.savefig(path, format=fmt, metadata=METADATA[fmt])
+        tmp = os.path.join(out, f".{name}.{secrets.token_hex(4)}.tmp.{fmt}")
+        try:
+            with matplotlib.rc_context(style):
+                figure = FIGURES[name][0]()
+                figure.savefig(tmp, format=fmt, metadata=METADATA[fmt])
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
         yield path
+
+
+_JSON_BRACKET = re.compile(r"[\[\]{}]")
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 
 
 def old_entries(manifest_path):
     """The ``files`` of the manifest at ``manifest_path`` if the same versions wrote it, else {}.
 
-    A manifest that is missing, not JSON, or whose ``files`` is not a dict of
-    file name → sha256 (both str) counts as unreadable: it is replaced, not merged.
+    A manifest that is missing, not JSON, nested more than 8 deep, over 1 MB, or
+    whose ``files`` is not a dict of file name → sha256 (both str) counts as
+    unreadable: it is replaced, not merged (see :func:`manifest_problem`).
     """
+    return _read_manifest(manifest_path)[0]
+
+
+def manifest_problem(manifest_path):
+    """Why the manifest at ``manifest_path`` cannot be merged (None when it can, or is absent)."""
+    return _read_manifest(manifest_path)[1]
+
+
+def _read_manifest(manifest_path):
     try:
-        with open(manifest_path, encoding="utf-8") as file:
-            old = json.load(file)
-    except (FileNotFoundError, ValueError):
-        return {}
-    if not isinstance(old, dict) or old.get("versions") != versions():
-        return {}
-    files = old.get("files", {})
-    if not isinstance(files, dict) or not all(
-            isinstance(name, str) and isinstance(digest, str) for name, digest in files.items()):
-        return {}
-    return dict(files)
+        with open(manifest_path, "rb") as file:
+            raw = file.read(2 ** 20 + 1)
+    except FileNotFoundError:
+        return {}, None
+    if len(raw) > 2 ** 20:
+        return {}, "it is over 1 MB"
+    try:
+        text = raw.decode("utf-8")
+        depth = depth_max = 0
+        for match in _JSON_BRACKET.finditer(_JSON_STRING.sub("", text)):
+            depth += 1 if match.group() in "[{" else -1
+            depth_max = max(depth, depth_max)
+        if depth_max > 8:
+            return {}, f"it nests {depth_max} levels deep"
+        old = json.loads(text)
+    except (ValueError, RecursionError) as error:
+        return {}, f"it is not JSON ({type(error).__name__})"
+    if not isinstance(old, dict) or not isinstance(old.get("files", {}), dict) or not all(
+            isinstance(name, str) and isinstance(digest, str)
+            for name, digest in old.get("files", {}).items()):
+        return {}, "it does not list files and their sha256"
+    if old.get("versions") != versions():
+        return {}, None  # written by other versions: replaced, which is expected
+    return dict(old.get("files", {})), None
 
 
 def write_manifest(out, paths):
     """Add ``paths`` to ``out/MANIFEST.json``; the entries of other files are kept
-    when the manifest was written by the same versions, dropped otherwise."""
+    when the manifest was written by the same versions, dropped otherwise. The
+    manifest is written under a temporary name and renamed."""
     manifest_path = os.path.join(out, "MANIFEST.json")
     files = old_entries(manifest_path)
     files.update({os.path.basename(p): sha256(p) for p in paths})
     manifest = {"command": "python -m adam_ref figures", "versions": versions(),
                 "files": dict(sorted(files.items()))}
-    with open(manifest_path, "w", encoding="utf-8") as file:
-        json.dump(manifest, file, indent=2, ensure_ascii=False)
-        file.write("\n")
+    tmp = os.path.join(out, f".MANIFEST.{secrets.token_hex(4)}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8") as file:
+            json.dump(manifest, file, indent=2, ensure_ascii=False)
+            file.write("\n")
+        os.replace(tmp, manifest_path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
     return manifest_path
 
 
@@ -97,20 +163,81 @@ def _parser():
     return parser
 
 
-def main(argv=None):
-    """Run the command line; return the exit code (0 ok, 1 cannot write, 2 bad usage)."""
+class _OutputError(Exception):
+    """Standard output cannot be written (a full disk, a closed pipe)."""
+
+    def __init__(self, error):
+        super().__init__(error.strerror or str(error))
+        self.error = error
+
+
+def say(text=""):
+    """Print one line to standard output, now; a failure is an :class:`_OutputError`."""
     try:
-        return _figures(_parser().parse_args(argv))
-    except BrokenPipeError:  # `adam-ref figures --list | head`: the reader left early
+        print(text, flush=True)
+    except OSError as error:
+        raise _OutputError(error) from None
+
+
+def _flush_stdout():
+    try:
+        sys.stdout.flush()
+    except OSError as error:
+        raise _OutputError(error) from None
+    except (ValueError, AttributeError):  # closed or replaced
+        pass
+
+
+def _error(message):
+    try:
+        print(f"adam-ref: {message}", file=sys.stderr, flush=True)
+    except (OSError, ValueError):
+        pass
+
+
+def _silence_stdout():
+    # what is still buffered goes nowhere, so that the exit does not fail again
+    try:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def main(argv=None):
+    """Run the command line; return the exit code (0 ok, 1 cannot write or failed,
+    2 bad usage, 130 interrupted). Never shows a traceback: every error is one line
+    on standard error."""
+    try:
+        try:
+            return _main(argv)
+        finally:  # what is buffered (argparse's --help, say) must fail here, not at exit
+            _flush_stdout()
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return 130
+    except _OutputError as error:
+        _silence_stdout()
+        if not isinstance(error.error, BrokenPipeError):  # `... --list | head`: expected
+            _error(f"cannot write to standard output: {error}")
         return 1
+    except BrokenPipeError:
+        _silence_stdout()
+        return 1
+    except Exception as error:  # noqa: BLE001 — one line, not a traceback
+        _error(f"failed: {type(error).__name__}: {error}")
+        return 1
+
+
+def _main(argv):
+    args = _parser().parse_args(argv)
+    return _figures(args)
 
 
 def _figures(args):
     if args.list:
         width = max(map(len, FIGURES))
         for name, (_, teaches) in FIGURES.items():
-            print(f"{name:<{width}}  {teaches}")
+            say(f"{name:<{width}}  {teaches}")
         return 0
     names = list(FIGURES) if args.only is None else list(dict.fromkeys(args.only))
     unknown = [name for name in names if name not in FIGURES]
@@ -120,11 +247,15 @@ def _figures(args):
         return 2
     try:
         os.makedirs(args.out, exist_ok=True)
+        problem = manifest_problem(os.path.join(args.out, "MANIFEST.json"))
+        if problem:
+            print(f"adam-ref figures: {os.path.join(args.out, 'MANIFEST.json')} is unreadable "
+                  f"({problem}); it is replaced", file=sys.stderr, flush=True)
         paths = []
         for path in write_figures(names, args.out, args.format):
             paths.append(path)
-            print(path, flush=True)
-        print(write_manifest(args.out, paths))
+            say(path)
+        say(write_manifest(args.out, paths))
     except OSError as error:
         print(f"adam-ref figures: cannot write to {args.out!r}: "
               f"{error.strerror or error}", file=sys.stderr)

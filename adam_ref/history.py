@@ -94,12 +94,53 @@ class _Tape:
         self.objective, self.comparator = objective, comparator
         self.loss_sum = self.comparator_sum = 0.0  # Σ_s f_s(θ_{s−1}) and Σ_s f_s(x*)
         self.arrays, self.trace_names = {}, []
+        self.value_shape = None  # the shape of ℓ_1; every ℓ_t must have it
 
-    def add(self, t, theta, loss, lr, trace):
+    def value(self, theta, t):
+        """ℓ_t = ``objective.value(theta, t)`` checked, and f_t(x*) with a comparator
+        (both before the step, so that a bad value fails before anything moves)."""
+        loss = self.checked_value(self.objective.value(theta, t), t, "theta")
+        if self.comparator is None:
+            return loss, None
+        return loss, self.checked_value(self.objective.value(self.x_star(theta), t), t,
+                                        "the comparator")
+
+    def checked_value(self, value, t, at):
+        where = f"objective.value({at}, {t})"
+        try:
+            array = np.asarray(value)
+        except Exception:
+            array = np.asarray(None)
+        if array.dtype.kind not in "iuf":
+            raise TypeError(f"{where} must return a real number or an array of them, "
+                            f"got {_short(value)}")
+        if self.value_shape is None:
+            self.value_shape = array.shape
+        elif array.shape != self.value_shape:
+            raise ValueError(f"{where} returned shape {array.shape}, but shape "
+                             f"{self.value_shape} at step 1")
+        return value
+
+    def grad(self, theta, t):
+        """g_t = ``objective.grad(theta, t)``: numbers, shaped like θ, in θ's dtype."""
+        grad = self.objective.grad(theta, t)
+        try:
+            array = np.asarray(grad)
+        except Exception:
+            array = np.asarray(None)
+        if array.dtype.kind not in "iuf":
+            raise TypeError(f"objective.grad(theta, {t}) must return an array of numbers shaped "
+                            f"like theta {theta.shape}, got {_short(grad)}")
+        if array.shape != theta.shape:
+            raise ValueError(f"objective.grad(theta, {t}) returned shape {array.shape}, but theta "
+                             f"has shape {theta.shape}")
+        return array if array.dtype.kind == "f" else array.astype(theta.dtype)
+
+    def add(self, t, theta, loss, lr, trace, comparator_value=None):
         """Account for step t; keep its values when t is a multiple of ``every``."""
         self.loss_sum = self.loss_sum + loss
         if self.comparator is not None:
-            self.comparator_sum = self.comparator_sum + self.objective.value(self.x_star(theta), t)
+            self.comparator_sum = self.comparator_sum + comparator_value
         if t % self.every:
             return
         self.trace_names = [name for name, _ in trace.items()]
@@ -131,6 +172,32 @@ class _Tape:
                        regret=a.get("regret"), label=label, settings=settings)
 
 
+def _short(value):
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def checked_projection(result, theta, t):
+    """``project``'s result: an array of numbers of θ's shape, finite where θ is."""
+    if result is None:
+        raise TypeError(f"project returned None at step {t}; it must return the projected "
+                        f"theta (an array of shape {theta.shape})")
+    try:
+        array = np.asarray(result)
+    except Exception:
+        array = np.asarray(None)
+    if array.dtype.kind not in "iuf":
+        raise TypeError(f"project must return an array of numbers, got {_short(result)} "
+                        f"at step {t}")
+    if array.shape != theta.shape:
+        raise ValueError(f"project returned shape {array.shape} at step {t}, but theta has "
+                         f"shape {theta.shape}")
+    finite = np.isfinite(theta)
+    if not np.isfinite(array[finite]).all():
+        raise ValueError(f"project returned NaN or inf at step {t} for a finite theta")
+    return array
+
+
 def record(optimizer, objective, theta0, steps, *, every=1, scheduler=None, project=None,
            comparator=None, label=None):
     r"""Run ``optimizer`` on ``objective`` for ``steps`` steps and keep every ``every``-th.
@@ -145,8 +212,12 @@ def record(optimizer, objective, theta0, steps, *, every=1, scheduler=None, proj
     ``param_groups[0]["lr"]`` when step t was taken.
 
     A fused optimizer is refused: it keeps no trace to record. Every argument is
-    checked before a factory is called or a step taken, so a refused call changes
-    nothing.
+    checked before a factory is called or a step taken; at each step the loss
+    (a real number or array, of one shape throughout) and the gradient (shaped
+    like θ) are checked before the optimizer steps, and the projection's result
+    (an array of θ's shape, finite where θ is) before it is written. A run that
+    fails part way puts the param, the optimizer and a given scheduler back as
+    they were, so a refused call changes nothing.
     """
     tape = _Tape(steps, every, objective, comparator)
     if project is not None and not callable(project):
@@ -176,26 +247,59 @@ def record(optimizer, objective, theta0, steps, *, every=1, scheduler=None, proj
         raise ValueError("record needs traces; fused=True keeps none — use fused=False")
     if comparator is not None:
         tape.x_star(param.data)  # a comparator that does not fit θ fails here, not after a step
-    if scheduler is not None and not hasattr(scheduler, "step"):
-        scheduler = scheduler(optimizer)
-        if not hasattr(scheduler, "step"):
-            raise TypeError(f"the scheduler factory returned {type(scheduler).__name__}, "
-                            "not a learning-rate scheduler")
     theta0 = param.data.copy()
-    for t in range(1, tape.steps + 1):
-        lr = optimizer.param_groups[0]["lr"]
-        loss = objective.value(param.data, t)
-        param.grad = objective.grad(param.data, t)
-        optimizer.step()
-        if project is not None:
-            param.data[...] = project(param.data)
-        if isinstance(scheduler, ReduceLROnPlateau):
-            scheduler.step(float(np.mean(loss)))
-        elif scheduler is not None:
-            scheduler.step()
-        tape.add(t, param.data, loss, lr, optimizer.last_trace[param])
+    # a run that fails part way (a bad value, gradient or projection, a scheduler that
+    # raises, Ctrl-C) puts the param, the optimizer and a given scheduler back
+    undo = _Undo(param, optimizer, scheduler if hasattr(scheduler, "step") else None)
+    try:
+        if scheduler is not None and not hasattr(scheduler, "step"):
+            scheduler = scheduler(optimizer)
+            if not hasattr(scheduler, "step"):
+                raise TypeError(f"the scheduler factory returned {type(scheduler).__name__}, "
+                                "not a learning-rate scheduler")
+        for t in range(1, tape.steps + 1):
+            lr = optimizer.param_groups[0]["lr"]
+            loss, comparator_value = tape.value(param.data, t)
+            param.grad = tape.grad(param.data, t)
+            optimizer.step()
+            if project is not None:
+                param.data[...] = checked_projection(project(param.data.copy()), param.data, t)
+            if isinstance(scheduler, ReduceLROnPlateau):
+                scheduler.step(float(np.mean(loss)))
+            elif scheduler is not None:
+                scheduler.step()
+            tape.add(t, param.data, loss, lr, optimizer.last_trace[param], comparator_value)
+    except BaseException:
+        undo()
+        raise
     settings = {k: v for k, v in optimizer.param_groups[0].items() if k != "params"}
     return tape.history(theta0, label or type(optimizer).__name__, settings)
+
+
+class _Undo:
+    """Puts the param, the optimizer and the scheduler back as they were when made,
+    so that a run that fails part way changes nothing."""
+
+    def __init__(self, param, optimizer, scheduler):
+        self.param, self.optimizer, self.scheduler = param, optimizer, scheduler
+        self.data, self.grad = param.data.copy(), param.grad
+        self.state, self.trace = dict(optimizer.state), dict(optimizer.last_trace)
+        self.groups = [dict(group) for group in optimizer.param_groups]
+        self.scheduler_vars = dict(vars(scheduler)) if hasattr(scheduler, "__dict__") else None
+
+    def __call__(self):
+        self.param.data[...] = self.data
+        self.param.grad = self.grad
+        for keep, now in ((self.state, self.optimizer.state),
+                          (self.trace, self.optimizer.last_trace)):
+            now.clear()
+            now.update(keep)
+        for keep, now in zip(self.groups, self.optimizer.param_groups):
+            now.clear()
+            now.update(keep)
+        if self.scheduler_vars is not None:
+            vars(self.scheduler).clear()
+            vars(self.scheduler).update(self.scheduler_vars)
 
 
 def record_step(step, objective, theta0, steps, *, every=1, init=None, lr=None, project=None,
@@ -208,6 +312,8 @@ def record_step(step, objective, theta0, steps, *, every=1, init=None, lr=None, 
     defaults to the step's companion from its description (``adam_step`` →
     ``adam_init``); a step of your own needs ``init=``. Other keywords go to every
     ``step`` call; the history's ``settings`` hold them and the lr used.
+    The loss, the gradient and the projection's result are checked as in
+    :func:`record`, each naming the function that returned a bad value.
     """
     if not callable(step):
         raise TypeError(f"step must be a function such as adam_step, got {type(step).__name__}")
@@ -227,11 +333,11 @@ def record_step(step, objective, theta0, steps, *, every=1, init=None, lr=None, 
     state = init(theta)
     for t in range(1, tape.steps + 1):
         lr_t = lr(t) if callable(lr) else lr
-        loss = objective.value(theta, t)
-        theta, state, trace = step(theta, objective.grad(theta, t), state, lr=lr_t,
+        loss, comparator_value = tape.value(theta, t)
+        theta, state, trace = step(theta, tape.grad(theta, t), state, lr=lr_t,
                                    **hyperparameters)
         if project is not None:
-            theta = project(theta)
-        tape.add(t, theta, loss, lr_t, trace)
+            theta = checked_projection(project(theta), theta, t)
+        tape.add(t, theta, loss, lr_t, trace, comparator_value)
     settings = {"lr": lr, **hyperparameters}
     return tape.history(theta0, label or getattr(step, "__name__", "step"), settings)

@@ -106,9 +106,12 @@ def _positive(name, value):
     return value
 
 
-def _reals(name, value, length):
-    if not isinstance(value, (list, tuple)) or len(value) != length:
-        raise ValueError(f"{name} must be a list of {length} numbers (one per param group), "
+def _reals(name, value, length, most=None):
+    # groups added after the scheduler was built have no entry yet: between length and most
+    most = length if most is None else most
+    if not isinstance(value, (list, tuple)) or not length <= len(value) <= most:
+        count = length if length == most else f"{length} to {most}"
+        raise ValueError(f"{name} must be a list of {count} numbers (one per param group), "
                          f"got {value!r}")
     return [_real(f"{name}[{i}]", v, 0) for i, v in enumerate(value)]
 
@@ -410,12 +413,12 @@ class LRScheduler:
 
     def _spec(self):
         """Each state-dict key, with the function that checks (and copies) its value."""
-        n = self._groups()
+        n, m = self._groups(), len(self.base_lrs)  # m: the groups when it was built
         # last_epoch is -1 in a SequentialLR's scheduler whose turn has not come
-        return {"base_lrs": lambda k, v: _reals(k, v, n),
+        return {"base_lrs": lambda k, v: _reals(k, v, m),
                 "last_epoch": lambda k, v: _integer(k, v, -1),
                 "_step_count": lambda k, v: _integer(k, v, 1),
-                "_last_lr": lambda k, v: _reals(k, v, n)}
+                "_last_lr": lambda k, v: _reals(k, v, m, n)}
 
     def state_dict(self):
         """The scheduler's state as plain Python values (no optimizer, no functions)."""
@@ -1483,12 +1486,12 @@ class ReduceLROnPlateau(LRScheduler):
         n = self._groups()
         return {"factor": _factor,
                 "default_min_lr": lambda k, v: None if v is None else _real(k, v, 0),
-                "min_lrs": lambda k, v: _reals(k, v, n),
+                "min_lrs": lambda k, v: _reals(k, v, min(len(self.min_lrs), n), n),
                 "patience": lambda k, v: _integer(k, v, 0),
                 "cooldown": lambda k, v: _integer(k, v, 0),
                 "eps": lambda k, v: _real(k, v, 0),
                 "last_epoch": lambda k, v: _integer(k, v, 0),
-                "_last_lr": lambda k, v: _reals(k, v, n),
+                "_last_lr": lambda k, v: _reals(k, v, 1, n),
                 "mode_worse": lambda k, v: _real(k, v, finite=False),
                 "mode": _choice("min", "max"),
                 "threshold": lambda k, v: _real(k, v, 0),

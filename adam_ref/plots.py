@@ -58,13 +58,16 @@ def _styled(plot):
     return wrapper
 
 
-def _check_histories(plot, histories, fields=()):
-    """``histories`` must be a non-empty list or tuple of History objects holding the trace
-    ``fields``: TypeError for a wrong type, ValueError naming what is missing."""
+def _check_histories(plot, histories, fields=(), most=None, name="histories"):
+    """``histories`` must be a non-empty list or tuple of at most ``most`` History objects,
+    each holding at least one step and the trace ``fields``: TypeError for a wrong type,
+    ValueError naming what is missing."""
     if not isinstance(histories, (list, tuple)):
         raise TypeError(f"{plot} needs a list of History objects, got {type(histories).__name__}")
     if not histories:
         raise ValueError(f"{plot} needs at least one History, got an empty list")
+    if most is not None and len(histories) > most:
+        raise ValueError(f"{plot} draws at most {most} histories ({name}), got {len(histories)}")
     for history in histories:
         if not isinstance(history, History):
             raise TypeError(f"{plot} needs History objects (from record or record_step), "
@@ -72,6 +75,76 @@ def _check_histories(plot, histories, fields=()):
         if any(field not in history.trace for field in fields):
             raise ValueError(f"{plot} needs the trace fields {', '.join(fields)}; this history "
                              f"has {', '.join(history.trace) or 'none'}")
+        rows = len(np.atleast_1d(history.t))
+        if rows == 0 or any(len(np.atleast_1d(a)) != rows for a in (history.theta, history.loss)):
+            raise ValueError(f"{plot}: the history {history.label!r} holds no steps" if rows == 0
+                             else f"{plot}: the history {history.label!r} has arrays of "
+                             "different lengths")
+
+
+def _check_title(plot, title):
+    if not isinstance(title, str):
+        raise TypeError(f"{plot}: title must be a str, got {type(title).__name__}")
+
+
+def _check_coordinate(plot, history, coordinate):
+    size = np.asarray(history.theta0).size
+    if isinstance(coordinate, (bool, np.bool_)) or not isinstance(coordinate, (int, np.integer)):
+        raise TypeError(f"{plot}: coordinate must be an integer index, got {coordinate!r}")
+    if not 0 <= coordinate < size:
+        raise ValueError(f"{plot}: coordinate must be in [0, {size}) (theta has {size} "
+                         f"coordinates), got {coordinate}")
+
+
+def _check_count(plot, name, value):
+    """A number of steps: a whole number >= 1."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{plot}: {name} must be a whole number of steps, got {value!r}")
+    if value < 1:
+        raise ValueError(f"{plot}: {name} must be at least 1, got {value}")
+
+
+def _check_beta(plot, name, value):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer,
+                                                                     np.floating)):
+        raise TypeError(f"{plot}: {name} must be a number in [0, 1), got {value!r}")
+    if not 0 <= value < 1:  # NaN fails too
+        raise ValueError(f"{plot}: {name} must be in [0, 1), got {value}")
+
+
+def _check_betas(plot, name, values, most):
+    if isinstance(values, (str, bytes)) or not isinstance(values, (list, tuple, np.ndarray)):
+        raise TypeError(f"{plot}: {name} must be a list of numbers in [0, 1), got {values!r}")
+    if not 1 <= len(values) <= most:
+        raise ValueError(f"{plot}: {name} must hold 1 to {most} values, got {len(values)}")
+    for i, value in enumerate(values):
+        _check_beta(plot, f"{name}[{i}]", value)
+
+
+def _check_objective(plot, objective, *attributes):
+    missing = [a for a in attributes if not hasattr(objective, a)]
+    if missing:
+        raise TypeError(f"{plot}: objective must have {', '.join(attributes)} (an objective "
+                        f"from adam_ref.objectives), got {type(objective).__name__} without "
+                        f"{', '.join(missing)}")
+
+
+def _check_plane(plot, objective, histories):
+    """Path plots need a 2-D objective (with a plotting ``box``) and 2-D runs."""
+    _check_objective(plot, objective, "value", "box", "minimum")
+    box = objective.box
+    try:
+        (x0, x1), (y0, y1) = box
+        ok = all(np.isfinite([x0, x1, y0, y1])) and x0 < x1 and y0 < y1
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ValueError(f"{plot} needs a 2-D objective with a plotting box ((x0, x1), (y0, y1));"
+                         f" {objective!r} has box {box!r}")
+    for history in histories:
+        if np.shape(history.theta0) != (2,):
+            raise ValueError(f"{plot} needs runs in 2-D; the history {history.label!r} has theta "
+                             f"of shape {np.shape(history.theta0)}")
 
 
 _MOMENTS = ("g", "m", "v", "m_hat", "v_hat")
@@ -117,6 +190,13 @@ def settings_text(settings):
     ``betas`` is split into β1, β2; flags are named only when True; schedules
     (callables) are left out, the figure says what they are.
     """
+    if not isinstance(settings, dict):
+        raise TypeError(f"settings_text: settings must be a dict of hyperparameters, "
+                        f"got {type(settings).__name__}")
+    betas = settings.get("betas", (0, 0))
+    if not isinstance(betas, (tuple, list, np.ndarray)) or len(betas) != 2:
+        raise ValueError(f"settings_text: betas must be a pair (beta1, beta2), "
+                         f"got {settings['betas']!r}")
     parts = []
     for key, value in settings.items():
         if key == "betas":
@@ -138,8 +218,16 @@ def effective_step_factor(t, beta1=0.9, beta2=0.999):
     with ε̂ = ε√(1 − β2^t). With the default betas it starts at √0.001/0.1 ≈ 0.316,
     dips to its minimum ≈ 0.152 at t = 12 and climbs back towards 1.
     """
-    t = np.asarray(t, dtype=float)
-    if np.any(t < 1):
+    _check_beta("effective_step_factor", "beta1", beta1)
+    _check_beta("effective_step_factor", "beta2", beta2)
+    try:
+        t = np.asarray(t, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(f"effective_step_factor: t must be a step or an array of steps, "
+                        f"got {t!r}") from None
+    if t.size == 0:
+        raise ValueError("effective_step_factor: t holds no steps")
+    if not np.all(t >= 1):  # NaN fails too
         raise ValueError("the step t starts at 1")
     return np.sqrt(1 - beta2 ** t) / (1 - beta1 ** t)
 
@@ -150,6 +238,8 @@ def effective_step_factor(t, beta1=0.9, beta2=0.999):
 def plot_moments(history, coordinate=0, title=""):
     r"""g_t, m_t, m̂_t (top) and v_t, v̂_t (bottom) of one coordinate, per step."""
     _check_histories("plot_moments", [history], _MOMENTS)
+    _check_coordinate("plot_moments", history, coordinate)
+    _check_title("plot_moments", title)
     index = (slice(None),) + np.unravel_index(coordinate, history.theta0.shape)
     t = history.t
     fig = _figure(7.0, 5.2)
@@ -175,6 +265,8 @@ def plot_moments(history, coordinate=0, title=""):
 def plot_constant_gradient(history, coordinate=0, title=""):
     r"""Under a constant gradient g: m_t = (1 − β1^t)·g ramps up while m̂_t = g from step 1."""
     _check_histories("plot_constant_gradient", [history], _MOMENTS)
+    _check_coordinate("plot_constant_gradient", history, coordinate)
+    _check_title("plot_constant_gradient", title)
     index = (slice(None),) + np.unravel_index(coordinate, history.theta0.shape)
     t, g = history.t, history.g[index]
     fig = _figure(7.0, 3.8)
@@ -201,7 +293,11 @@ def plot_constant_gradient(history, coordinate=0, title=""):
 
 @_styled
 def plot_ema_kernels(betas=(0.5, 0.9, 0.99), k_max=400):
-    r"""The weight (1 − β)β^k an EMA gives to the gradient k steps back, with 1/(1 − β) marked."""
+    r"""The weight (1 − β)β^k an EMA gives to the gradient k steps back, with 1/(1 − β) marked.
+
+    ``betas``: 1 to 7 values in [0, 1); ``k_max`` ≥ 1 steps back."""
+    _check_betas("plot_ema_kernels", "betas", betas, len(PALETTE) - 1)
+    _check_count("plot_ema_kernels", "k_max", k_max)
     k = np.arange(k_max + 1)
     fig = _figure(7.0, 3.8)
     ax = fig.subplots()
@@ -230,7 +326,14 @@ def plot_ema_kernels(betas=(0.5, 0.9, 0.99), k_max=400):
 @_styled
 def plot_bias_correction(beta1s=(0.5, 0.8, 0.9), beta2s=(0.99, 0.999, 0.9999), beta1=0.9,
                          beta2=0.999, steps=5000):
-    r"""1/(1 − β^t) for several β (log axes), and the effective step factor with its minimum marked."""
+    r"""1/(1 − β^t) for several β (log axes), and the effective step factor with its minimum marked.
+
+    ``beta1s``: 1 to 7 values, ``beta2s``: 1 to 4, all in [0, 1); ``steps`` ≥ 1."""
+    _check_betas("plot_bias_correction", "beta1s", beta1s, len(PALETTE) - 1)
+    _check_betas("plot_bias_correction", "beta2s", beta2s, len(PALETTE) - 4)
+    _check_beta("plot_bias_correction", "beta1", beta1)
+    _check_beta("plot_bias_correction", "beta2", beta2)
+    _check_count("plot_bias_correction", "steps", steps)
     t = np.arange(1, steps + 1, dtype=float)
     fig = _figure(8.0, 3.9)
     left, right = fig.subplots(1, 2)
@@ -268,6 +371,7 @@ def plot_bias_correction(beta1s=(0.5, 0.8, 0.9), beta2s=(0.99, 0.999, 0.9999), b
 def plot_bias_correction_runs(corrected, uncorrected, title=""):
     r"""The first steps of Adam with and without the 1/(1 − β^t) factors: θ_t and |Δθ_t|/α."""
     _check_histories("plot_bias_correction_runs", [corrected, uncorrected], ("update",))
+    _check_title("plot_bias_correction_runs", title)
     fig = _figure(7.5, 3.9)
     left, right = fig.subplots(1, 2)
     for history, color, style in ((corrected, PALETTE[4], "-"), (uncorrected, PALETTE[5], "--")):
@@ -313,7 +417,9 @@ def _contour(ax, objective, resolution=240, log=True):
 @_styled
 def plot_paths(objective, histories, title="", log_contours=True):
     """Each run's path θ₀, θ₁, … over the objective's contours (one line per history)."""
-    _check_histories("plot_paths", histories)
+    _check_histories("plot_paths", histories, most=4)
+    _check_plane("plot_paths", objective, histories)
+    _check_title("plot_paths", title)
     fig = _figure(6.4, 5.6)
     ax = fig.subplots()
     _contour(ax, objective, log=log_contours)
@@ -344,8 +450,18 @@ def plot_reddi(online, stochastic, limits=(), title="", expected_regret=False):
     regret E[R_t] (as ``reddi_scalar_runs(..., mean_slope=...)`` records it)
     rather than the realised R_t; the panel is labelled E[R_t]/t.
     """
-    _check_histories("plot_reddi", online)
-    _check_histories("plot_reddi", stochastic)
+    for name, histories in (("online", online), ("stochastic", stochastic)):
+        _check_histories("plot_reddi", histories, most=4, name=name)
+    for name, histories in (("online", online), ("stochastic", stochastic)):
+        for history in histories:
+            if history.regret is None:
+                raise ValueError(f"plot_reddi: the {name} history {history.label!r} was recorded "
+                                 "without a comparator, so it has no regret")
+    if not isinstance(limits, (list, tuple)) or len(limits) > 2 or not all(
+            isinstance(limit, (list, tuple)) and len(limit) == 2 for limit in limits):
+        raise TypeError("plot_reddi: limits must be up to 2 (value, label) pairs, one per row, "
+                        f"got {limits!r}")
+    _check_title("plot_reddi", title)
     fig = _figure(8.5, 6.0)
     axes = fig.subplots(2, 2, sharex="row")
     for row, (histories, name) in enumerate(((online, "online"), (stochastic, "stochastic"))):
@@ -389,8 +505,17 @@ def plot_reddi(online, stochastic, limits=(), title="", expected_regret=False):
 def plot_weight_decay(histories, targets=(), title=""):
     r"""θ_t per coordinate for each run (one panel per coordinate); ``targets`` are
     ``(label, point)`` pairs drawn as dotted lines."""
-    _check_histories("plot_weight_decay", histories)
+    _check_histories("plot_weight_decay", histories, most=len(PALETTE) - 1)
     d = histories[0].theta0.size
+    if any(history.theta0.size != d for history in histories):
+        raise ValueError("plot_weight_decay: the histories have thetas of different sizes "
+                         f"{[history.theta0.size for history in histories]}")
+    if not isinstance(targets, (list, tuple)) or len(targets) > 2 or not all(
+            isinstance(target, (list, tuple)) and len(target) == 2
+            and np.size(target[1]) == d for target in targets):
+        raise ValueError(f"plot_weight_decay: targets must be up to 2 (label, point) pairs, each "
+                         f"point with {d} coordinates, got {targets!r}")
+    _check_title("plot_weight_decay", title)
     fig = _figure(8.0, 3.9)
     axes = np.atleast_1d(fig.subplots(1, d, sharex=True))
     for j, ax in enumerate(axes):
@@ -420,7 +545,17 @@ def plot_sweeps(panels, title=""):
     if not isinstance(panels, (list, tuple)) or not all(
             isinstance(panel, tuple) and len(panel) == 5 for panel in panels):
         raise TypeError("plot_sweeps needs a list of (history, symbol, values, fixed, objective)")
-    _check_histories("plot_sweeps", [panel[0] for panel in panels])
+    _check_histories("plot_sweeps", [panel[0] for panel in panels], name="panels")
+    for i, (history, _, values, _, objective) in enumerate(panels):
+        _check_objective("plot_sweeps", objective, "value")
+        k = len(values) if isinstance(values, (list, tuple, np.ndarray)) else -1
+        if not 1 <= k <= len(PALETTE) or np.ndim(history.theta) != 3 or \
+                np.shape(history.theta)[1] != k:
+            raise ValueError(f"plot_sweeps: panel {i} needs 1 to {len(PALETTE)} values and a "
+                             f"history whose theta has shape (steps, K, d) with K = the number "
+                             f"of values; got {k if k >= 0 else values!r} values and theta of "
+                             f"shape {np.shape(history.theta)}")
+    _check_title("plot_sweeps", title)
     fig = _figure(3.4 * len(panels), 3.9)
     axes = np.atleast_1d(fig.subplots(1, len(panels)))
     for ax, (history, symbol, values, fixed, objective) in zip(axes, panels):
@@ -444,7 +579,10 @@ def plot_schedules(histories, objective=None, title=""):
 
     With ``objective``, the loss drawn is f(θ_t) without noise; otherwise the recorded ℓ_t.
     """
-    _check_histories("plot_schedules", histories)
+    _check_histories("plot_schedules", histories, most=len(PALETTE))
+    if objective is not None:
+        _check_objective("plot_schedules", objective, "value")
+    _check_title("plot_schedules", title)
     fig = _figure(8.0, 6.0)
     top, bottom = fig.subplots(2, 1, sharex=True)
     for color, history in zip(PALETTE, histories):
@@ -465,8 +603,14 @@ def plot_schedules(histories, objective=None, title=""):
 @_styled
 def plot_sparse(histories, objective, title=""):
     r"""|θ_{t,i} − θ*_i| for each coordinate i (one panel each), rare coordinates to the right."""
-    _check_histories("plot_sparse", histories)
+    _check_histories("plot_sparse", histories, most=len(PALETTE) - 1)
+    _check_objective("plot_sparse", objective, "probabilities", "minimum", "curvatures")
     p = objective.probabilities
+    for history in histories:
+        if np.shape(history.theta0) != (p.size,):
+            raise ValueError(f"plot_sparse: the history {history.label!r} has theta of shape "
+                             f"{np.shape(history.theta0)}, the objective has {p.size} coordinates")
+    _check_title("plot_sparse", title)
     fig = _figure(3.0 * p.size, 3.7)
     axes = np.atleast_1d(fig.subplots(1, p.size, sharey=True))
     for i, ax in enumerate(axes):
@@ -493,6 +637,10 @@ def plot_eps_forms(algorithm1, eps_hat, title=""):
     The step where the relative gap first exceeds 1 % is marked.
     """
     _check_histories("plot_eps_forms", [algorithm1, eps_hat])
+    if not np.array_equal(algorithm1.t, eps_hat.t):
+        raise ValueError("plot_eps_forms: algorithm1 and eps_hat must keep the same steps, got "
+                         f"{len(algorithm1)} and {len(eps_hat)} kept steps")
+    _check_title("plot_eps_forms", title)
     fig = _figure(8.0, 3.9)
     left, right = fig.subplots(1, 2)
     for history, color, style in ((algorithm1, PALETTE[4], "-"), (eps_hat, PALETTE[5], "--")):

@@ -215,3 +215,114 @@ def test_a_malformed_manifest_is_ignored(files, tmp_path, capsys):
     manifest.write_text(json.dumps({"versions": versions(), "files": {"old.png": "ab12"}}))
     assert main(["figures", "--only", "ema_kernels", "--out", str(tmp_path)]) == 0
     assert json.loads(manifest.read_text())["files"] == {**written, "old.png": "ab12"}
+
+
+# --------------------------------------------------------------------------- no traceback, ever
+
+def run_cli(*args, cwd=ROOT, env=None, stdout=subprocess.PIPE):
+    environment = {**__import__("os").environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    return subprocess.run([sys.executable, "-m", "adam_ref", *args], cwd=cwd, env=environment,
+                          stdout=stdout, stderr=subprocess.PIPE, text=True, timeout=300)
+
+
+def test_ctrl_c_exits_130_with_one_line_and_leaves_no_partial_file(tmp_path):
+    import os
+    import signal
+    out = tmp_path / "out"
+    child = subprocess.Popen(
+        [sys.executable, "-m", "adam_ref", "figures", "--only", "ema_kernels", "reddi",
+         "hyperparameter_sweep", "--out", str(out)], cwd=ROOT, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        first = child.stdout.readline()          # the first figure is written ...
+        child.send_signal(signal.SIGINT)         # ... and the second is being made
+        stdout, stderr = child.communicate(timeout=120)
+    finally:
+        child.kill()
+    assert first.strip() == str(out / "ema_kernels.png")
+    assert child.returncode == 130
+    assert stderr == "adam-ref: interrupted\n"
+    assert sorted(p.name for p in out.iterdir()) == ["ema_kernels.png"]
+
+
+@pytest.mark.parametrize("args", [["figures", "--list"],
+                                  ["figures", "--only", "ema_kernels", "--out", "{tmp}"]],
+                         ids=["list", "figures"])
+def test_a_full_standard_output_exits_1_with_one_line(args, tmp_path):
+    if not pathlib.Path("/dev/full").exists():
+        pytest.skip("no /dev/full here")
+    with open("/dev/full", "w") as full:
+        done = run_cli(*[a.format(tmp=tmp_path) for a in args], stdout=full)
+    assert done.returncode == 1
+    assert done.stderr == "adam-ref: cannot write to standard output: No space left on device\n"
+
+
+@pytest.mark.parametrize("content,problem", [
+    ("[" * 100_000 + "]" * 100_000, "it nests 100000 levels deep"),
+    ('{"files": ' * 9 + "{}" + "}" * 9, "it nests 10 levels deep"),
+    ("{not json", "it is not JSON (JSONDecodeError)"),
+    (b"\xff\xfe{}", "it is not JSON (UnicodeDecodeError)"),
+    ('["a list"]', "it does not list files and their sha256"),
+], ids=["deep list", "deep objects", "garbage", "not utf-8", "list"])
+def test_a_corrupt_manifest_is_reported_and_replaced(content, problem, tmp_path, capsys):
+    manifest = tmp_path / "MANIFEST.json"
+    if isinstance(content, bytes):
+        manifest.write_bytes(content)
+    else:
+        manifest.write_text(content)
+    assert main(["figures", "--only", "ema_kernels", "--out", str(tmp_path)]) == 0
+    err = capsys.readouterr().err
+    assert err == f"adam-ref figures: {manifest} is unreadable ({problem}); it is replaced\n"
+    assert json.loads(manifest.read_text())["files"] == {
+        "ema_kernels.png": sha256(tmp_path / "ema_kernels.png")}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["MANIFEST.json", "ema_kernels.png"]
+
+
+def test_a_manifest_of_other_versions_is_replaced_silently(tmp_path, capsys):
+    manifest = tmp_path / "MANIFEST.json"
+    manifest.write_text(json.dumps({"versions": {"matplotlib": "0.1"}, "files": {"a.png": "0"}}))
+    assert main(["figures", "--only", "ema_kernels", "--out", str(tmp_path)]) == 0
+    assert capsys.readouterr().err == ""
+    assert list(json.loads(manifest.read_text())["files"]) == ["ema_kernels.png"]
+
+
+def test_a_failing_figure_is_one_line_and_leaves_nothing_behind(tmp_path, capsys, monkeypatch):
+    import adam_ref.__main__ as cli
+
+    def broken():
+        raise RuntimeError("the figure broke")
+
+    def interrupted():
+        raise KeyboardInterrupt
+
+    monkeypatch.setitem(cli.FIGURES, "ema_kernels", (broken, "broken"))
+    assert main(["figures", "--only", "ema_kernels", "--out", str(tmp_path)]) == 1
+    assert capsys.readouterr().err == "adam-ref: failed: RuntimeError: the figure broke\n"
+    monkeypatch.setitem(cli.FIGURES, "ema_kernels", (interrupted, "interrupted"))
+    assert main(["figures", "--only", "ema_kernels", "--out", str(tmp_path)]) == 130
+    assert capsys.readouterr().err == "adam-ref: interrupted\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_users_matplotlib_settings_do_not_change_the_bytes(tmp_path):
+    manifest = committed_manifest()
+    (tmp_path / "matplotlibrc").write_text(
+        "lines.linewidth: 5\nfont.family: serif\naxes.facecolor: red\nfigure.dpi: 50\n"
+        "savefig.dpi: 40\naxes.grid: False\nbackend: nosuch\n")
+    done = run_cli("figures", "--only", *CHEAP[:2], "--out", "out", cwd=tmp_path,
+                   env={"MPLBACKEND": "nosuch"})
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    for name in CHEAP[:2]:
+        assert sha256(tmp_path / "out" / f"{name}.png") == manifest["files"][f"{name}.png"]
+
+
+def test_rc_settings_in_force_do_not_change_the_bytes(tmp_path):
+    assert main(["figures", "--only", CHEAP[0], "--out", str(tmp_path / "a")]) == 0
+    with matplotlib.rc_context({"lines.linewidth": 7, "font.family": "serif",
+                                "axes.prop_cycle": matplotlib.cycler(color=["red"]),
+                                "savefig.transparent": True}):
+        assert main(["figures", "--only", CHEAP[0], "--out", str(tmp_path / "b")]) == 0
+        assert matplotlib.rcParams["lines.linewidth"] == 7      # and are left as they were
+    name = f"{CHEAP[0]}.png"
+    assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()

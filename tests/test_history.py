@@ -229,3 +229,149 @@ def test_bad_callables_and_comparator_are_refused_before_a_step():
             record(opt, arguments.pop("objective"), None, 5, **arguments)
         assert opt.state == {}
         np.testing.assert_array_equal(p.data, THETA0)
+
+
+# --------------------------------------------------------------------------- bad values mid-run
+
+def snapshot(opt, p, sched=None):
+    state = {k: (v.tobytes() if isinstance(v, np.ndarray) else v)
+             for k, v in opt.state.get(p, {}).items()}
+    groups = [{k: v for k, v in g.items() if k != "params"} for g in opt.param_groups]
+    return (p.data.tobytes(), None if p.grad is None else p.grad.tobytes(), state, groups,
+            None if sched is None else sched.state_dict())
+
+
+def stepped(steps=3):
+    p = Param(THETA0.copy())
+    opt = Adam([p], lr=0.1)
+    sched = StepLR(opt, step_size=2, gamma=0.5)
+    for t in range(steps):
+        p.grad = Rosenbrock().grad(p.data, t)
+        opt.step()
+        sched.step()
+    return p, opt, sched
+
+
+class Faulty:
+    """Rosenbrock whose value or grad returns ``bad`` from step ``at`` on."""
+
+    def __init__(self, what, bad, at=1):
+        self.what, self.bad, self.at, self.inner = what, bad, at, Rosenbrock()
+
+    def value(self, theta, t):
+        return self.bad if self.what == "value" and t >= self.at else self.inner.value(theta, t)
+
+    def grad(self, theta, t):
+        return self.bad if self.what == "grad" and t >= self.at else self.inner.grad(theta, t)
+
+
+BAD_VALUES = [
+    ("value", None, TypeError, r"objective.value\(theta, \d\) must return a real number.*None"),
+    ("value", "0.5", TypeError, r"objective.value\(theta, \d\) must return a real number"),
+    ("value", 1 + 2j, TypeError, r"objective.value.*\(1\+2j\)"),
+    ("value", np.zeros(2), ValueError, r"objective.value\(theta, 4\) returned shape \(2,\), "
+                                      r"but shape \(\) at step 1"),
+    ("grad", None, TypeError, r"objective.grad\(theta, \d\) must return an array of numbers"),
+    ("grad", np.zeros(3), ValueError, r"objective.grad\(theta, \d\) returned shape \(3,\), but "
+                                     r"theta has shape \(2,\)"),
+    ("grad", [["a", "b"]], TypeError, "objective.grad"),
+]
+
+
+CASES = [(at, *case) for at in (1, 4) for case in BAD_VALUES
+         if not (at == 1 and "at step 1" in case[3])]   # the first value sets the shape
+
+
+@pytest.mark.parametrize("at,what,bad,error,match", CASES,
+                         ids=[f"{w}-{type(b).__name__}-{np.shape(b)}-at{at}"
+                              for at, w, b, *_ in CASES])
+def test_a_bad_value_or_grad_is_refused_before_the_step_and_the_run_is_undone(at, what, bad,
+                                                                            error, match):
+    p, opt, sched = stepped()
+    before = snapshot(opt, p, sched)
+    with pytest.raises(error, match=match):
+        record(opt, Faulty(what, bad, at), None, 6, scheduler=sched)
+    assert snapshot(opt, p, sched) == before
+    with pytest.raises(error, match=match):
+        record_step(adam_step, Faulty(what, bad, at), THETA0, 6)
+
+
+@pytest.mark.parametrize("result,error,match", [
+    (None, TypeError, r"project returned None at step 3; it must return the projected theta"),
+    ("x", TypeError, "project must return an array of numbers, got 'x'"),
+    (np.zeros(3), ValueError, r"project returned shape \(3,\) at step 3, but theta has shape"),
+    (np.array([np.nan, 0.0]), ValueError, "project returned NaN or inf at step 3"),
+], ids=["None", "str", "shape", "nan"])
+def test_a_bad_projection_is_refused_before_it_is_written(result, error, match):
+    p, opt, sched = stepped()
+    before = snapshot(opt, p, sched)
+
+    def project(theta, seen=[]):
+        seen.append(theta)
+        return result if len(seen) >= 3 else np.clip(theta, -1, 1)
+
+    with pytest.raises(error, match=match):
+        record(opt, Rosenbrock(), None, 5, scheduler=sched, project=project)
+    assert snapshot(opt, p, sched) == before
+    assert not np.isnan(p.data).any()
+
+    def project_step(theta, seen=[]):
+        seen.append(theta)
+        return result if len(seen) >= 3 else np.clip(theta, -1, 1)
+
+    with pytest.raises(error, match=match):
+        record_step(adam_step, Rosenbrock(), THETA0, 5, project=project_step)
+
+
+def test_a_projection_that_works_in_place_and_returns_none_changes_nothing():
+    p = Param(THETA0.copy())
+    opt = Adam([p], lr=0.1)
+    def clip_in_place(theta):
+        np.clip(theta, 0, 1, out=theta)
+
+    with pytest.raises(TypeError, match="project returned None at step 1"):
+        record(opt, Rosenbrock(), None, 5, project=clip_in_place)
+    np.testing.assert_array_equal(p.data, THETA0)
+    assert opt.state == {} and opt.last_trace == {}
+
+
+def test_a_scheduler_or_an_interrupt_mid_run_puts_everything_back():
+    from adam_ref.lr_scheduler import LambdaLR
+    p = Param(THETA0.copy())
+    opt = Adam([p], lr=0.1)
+
+    def factor(epoch):
+        if epoch == 3:
+            raise ZeroDivisionError("epoch 3")
+        return 0.5 ** epoch
+
+    sched = LambdaLR(opt, factor)
+    before = snapshot(opt, p, sched)
+    with pytest.raises(ZeroDivisionError, match="epoch 3"):
+        record(opt, Rosenbrock(), None, 6, scheduler=sched)
+    assert snapshot(opt, p, sched) == before
+
+    class Interrupted(Rosenbrock):
+        def grad(self, theta, t):
+            if t == 4:
+                raise KeyboardInterrupt
+            return super().grad(theta, t)
+
+    p, opt, sched = stepped()
+    before = snapshot(opt, p, sched)
+    with pytest.raises(KeyboardInterrupt):
+        record(opt, Interrupted(), None, 6, scheduler=lambda o: StepLR(o, step_size=1))
+    assert snapshot(opt, p, sched) == before
+
+
+def test_a_bad_comparator_value_fails_before_the_step():
+    class BadAtComparator(Rosenbrock):
+        def value(self, theta, t):
+            return None if np.array_equal(theta, [1.0, 1.0]) else super().value(theta, t)
+
+    p = Param(THETA0.copy())
+    opt = Adam([p], lr=0.1)
+    with pytest.raises(TypeError, match=r"objective.value\(the comparator, 1\)"):
+        record(opt, BadAtComparator(), None, 3, comparator=np.ones(2))
+    assert opt.state == {}
+    np.testing.assert_array_equal(p.data, THETA0)

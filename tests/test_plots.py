@@ -206,3 +206,143 @@ def test_bad_histories_are_named():
     for call in empty:
         with pytest.raises(ValueError, match=r"plot_\w+ needs at least one"):
             call()
+
+
+# --------------------------------------------------------------------------- bad arguments
+
+def empty_history():
+    h = adam_history(steps=3)
+    trace = {name: value[:0] for name, value in h.trace.items()}
+    return History(h.t[:0], h.theta[:0], h.loss[:0], h.lr[:0], trace, h.theta0, label="empty")
+
+
+def reddi_pair():
+    online = ReddiOnline()
+    return [record_step(adam_step, online, np.zeros(1), 20, lr=0.1, project=online.project,
+                        comparator=-1.0, label="Adam")]
+
+
+def sweep_panel(values=(0.1, 0.01), k=2):
+    objective = Quadratic((1.0, 0.1))
+    h = record_step(adam_step, objective, np.ones((k, 2)), 5,
+                    lr=np.array([[0.1], [0.01], [0.001]])[:k])
+    return (h, r"$\alpha$", values, "fixed", objective)
+
+
+BAD_CALLS = [
+    # empty histories: NumPy's "zero-size array" and "argmin of an empty sequence" before
+    ("moments, empty", lambda: plots.plot_moments(empty_history()), ValueError,
+     "plot_moments: the history 'empty' holds no steps"),
+    ("constant gradient, empty", lambda: plots.plot_constant_gradient(empty_history()), ValueError,
+     "holds no steps"),
+    ("runs, empty", lambda: plots.plot_bias_correction_runs(empty_history(), adam_history()),
+     ValueError, "plot_bias_correction_runs: the history 'empty' holds no steps"),
+    ("paths, empty", lambda: plots.plot_paths(Rosenbrock(), [empty_history()]), ValueError,
+     "holds no steps"),
+    ("weight decay, empty", lambda: plots.plot_weight_decay([empty_history()]), ValueError,
+     "holds no steps"),
+    ("schedules, empty", lambda: plots.plot_schedules([empty_history()]), ValueError,
+     "holds no steps"),
+    ("eps forms, empty", lambda: plots.plot_eps_forms(empty_history(), empty_history()),
+     ValueError, "holds no steps"),
+    # path plots need a 2-D objective and 2-D runs
+    ("paths, 3-D objective", lambda: plots.plot_paths(
+        Quadratic((1.0, 2.0, 3.0)), [record(functools.partial(Adam, lr=0.1), Quadratic(
+            (1.0, 2.0, 3.0)), np.ones(3), 3)]), ValueError, "plot_paths needs a 2-D objective"),
+    ("paths, 3-D run", lambda: plots.plot_paths(Rosenbrock(), [record(
+        functools.partial(Adam, lr=0.1), Quadratic((1.0, 2.0, 3.0)), np.ones(3), 3)]),
+     ValueError, r"plot_paths needs runs in 2-D; the history 'Adam' has theta of shape \(3,\)"),
+    ("paths, no box", lambda: plots.plot_paths(object(), [adam_history()]), TypeError,
+     "plot_paths: objective must have value, box, minimum"),
+    ("paths, 5 runs", lambda: plots.plot_paths(Rosenbrock(), [adam_history()] * 5), ValueError,
+     r"plot_paths draws at most 4 histories"),
+    ("paths, title", lambda: plots.plot_paths(Rosenbrock(), [adam_history()], title=3),
+     TypeError, "title must be a str"),
+    # betas outside [0, 1): a ZeroDivisionError for β = 1 before
+    ("kernels, beta 1", lambda: plots.plot_ema_kernels(betas=[1.0]), ValueError,
+     r"plot_ema_kernels: betas\[0\] must be in \[0, 1\), got 1.0"),
+    ("kernels, beta -0.1", lambda: plots.plot_ema_kernels(betas=[0.5, -0.1]), ValueError,
+     r"betas\[1\] must be in \[0, 1\)"),
+    ("kernels, beta nan", lambda: plots.plot_ema_kernels(betas=[math.nan]), ValueError,
+     r"betas\[0\] must be in \[0, 1\), got nan"),
+    ("kernels, beta str", lambda: plots.plot_ema_kernels(betas=["0.9"]), TypeError,
+     r"betas\[0\] must be a number"),
+    ("kernels, betas scalar", lambda: plots.plot_ema_kernels(betas=0.9), TypeError,
+     "betas must be a list"),
+    ("kernels, no betas", lambda: plots.plot_ema_kernels(betas=[]), ValueError,
+     "betas must hold 1 to 7 values, got 0"),
+    ("kernels, 8 betas", lambda: plots.plot_ema_kernels(betas=[0.5] * 8), ValueError,
+     "betas must hold 1 to 7 values, got 8"),
+    ("kernels, k_max 0", lambda: plots.plot_ema_kernels(k_max=0), ValueError,
+     "k_max must be at least 1, got 0"),
+    ("kernels, k_max float", lambda: plots.plot_ema_kernels(k_max=10.5), TypeError,
+     "k_max must be a whole number"),
+    ("bias correction, beta1s", lambda: plots.plot_bias_correction(beta1s=(0.9, 1.0)), ValueError,
+     r"beta1s\[1\] must be in \[0, 1\)"),
+    ("bias correction, beta2s", lambda: plots.plot_bias_correction(beta2s=(0.9,) * 5),
+     ValueError, "beta2s must hold 1 to 4 values"),
+    ("bias correction, beta2", lambda: plots.plot_bias_correction(beta2=1.5), ValueError,
+     r"beta2 must be in \[0, 1\)"),
+    ("bias correction, steps 0", lambda: plots.plot_bias_correction(steps=0), ValueError,
+     "plot_bias_correction: steps must be at least 1, got 0"),
+    ("bias correction, steps -5", lambda: plots.plot_bias_correction(steps=-5), ValueError,
+     "steps must be at least 1"),
+    ("bias correction, steps True", lambda: plots.plot_bias_correction(steps=True), TypeError,
+     "steps must be a whole number"),
+    ("step factor, beta1 1", lambda: plots.effective_step_factor(3, beta1=1.0), ValueError,
+     r"effective_step_factor: beta1 must be in \[0, 1\)"),
+    ("step factor, nan t", lambda: plots.effective_step_factor(math.nan), ValueError,
+     "starts at 1"),
+    ("step factor, no t", lambda: plots.effective_step_factor([]), ValueError, "holds no steps"),
+    # coordinates, regret, shapes
+    ("moments, coordinate 2", lambda: plots.plot_moments(adam_history(), coordinate=2),
+     ValueError, r"coordinate must be in \[0, 2\)"),
+    ("moments, coordinate -1", lambda: plots.plot_moments(adam_history(), coordinate=-1),
+     ValueError, r"coordinate must be in \[0, 2\)"),
+    ("constant gradient, coordinate str", lambda: plots.plot_constant_gradient(
+        adam_history(), coordinate="0"), TypeError, "coordinate must be an integer"),
+    ("reddi, no comparator", lambda: plots.plot_reddi([adam_history()], [adam_history()]),
+     ValueError, "plot_reddi: the online history 'Adam' was recorded without a comparator"),
+    ("reddi, limits", lambda: plots.plot_reddi(reddi_pair(), reddi_pair(), limits=(1.0,)),
+     TypeError, r"limits must be up to 2 \(value, label\) pairs"),
+    ("weight decay, sizes", lambda: plots.plot_weight_decay(
+        [adam_history(), record_step(adam_step, Quadratic((1.0,)), np.ones(1), 3)]), ValueError,
+     r"thetas of different sizes \[2, 1\]"),
+    ("weight decay, target", lambda: plots.plot_weight_decay(
+        [adam_history()], targets=[("x*", [1.0, 2.0, 3.0])]), ValueError,
+     "each point with 2 coordinates"),
+    ("sweeps, values", lambda: plots.plot_sweeps([sweep_panel(values=(0.1, 0.01, 0.001))]),
+     ValueError, r"panel 0 needs 1 to 8 values .* got 3 values and theta of shape \(5, 2, 2\)"),
+    ("sweeps, objective", lambda: plots.plot_sweeps([sweep_panel()[:4] + (None,)]), TypeError,
+     "plot_sweeps: objective must have value"),
+    ("schedules, objective", lambda: plots.plot_schedules([adam_history()], objective="f"),
+     TypeError, "plot_schedules: objective must have value"),
+    ("sparse, shape", lambda: plots.plot_sparse([adam_history()], SparseQuadratic()), ValueError,
+     r"plot_sparse: the history 'Adam' has theta of shape \(2,\), the objective has 3"),
+    ("sparse, objective", lambda: plots.plot_sparse([adam_history()], Rosenbrock()), TypeError,
+     "plot_sparse: objective must have probabilities"),
+    ("settings, not a dict", lambda: plots.settings_text([("lr", 0.1)]), TypeError,
+     "settings_text: settings must be a dict"),
+    ("settings, one beta", lambda: plots.settings_text({"betas": 0.9}), ValueError,
+     r"settings_text: betas must be a pair"),
+    ("eps forms, steps", lambda: plots.plot_eps_forms(adam_history(steps=5), adam_history()),
+     ValueError, "must keep the same steps, got 5 and 12 kept steps"),
+]
+
+
+@pytest.mark.parametrize("call,error,match", [c[1:] for c in BAD_CALLS],
+                         ids=[c[0] for c in BAD_CALLS])
+def test_bad_arguments_are_named(call, error, match):
+    before = dict(matplotlib.rcParams)
+    with pytest.raises(error, match=match):
+        call()
+    assert dict(matplotlib.rcParams) == before
+
+
+def test_edge_values_that_are_allowed_still_plot():
+    check(plots.plot_ema_kernels(betas=[0.0, 0.999], k_max=1), 1)
+    check(plots.plot_bias_correction(beta1s=(0.0,), beta2s=(0.0,), beta1=0.0, beta2=0.0,
+                                     steps=1), 2)
+    one = adam_history(steps=1)
+    check(plots.plot_moments(one, coordinate=np.int64(1)), 2)
+    check(plots.plot_paths(Rosenbrock(), [one] * 4), 1)
