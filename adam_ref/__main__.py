@@ -21,7 +21,7 @@ import numpy as np
 from matplotlib import ft2font
 
 from . import __version__
-from .figures import FIGURES
+from .figures import ANIMATIONS, FIGURES
 from .plots import STYLE
 
 #: metadata left out of the files (timestamps, tool versions), so the bytes depend only on the figure
@@ -40,12 +40,16 @@ def sha256(path):
 
 
 def write_figures(names, out, fmt):
-    """Write each named figure to ``out/NAME.fmt``; yield each path as it is written."""
+    """Write each named figure to ``out/NAME.fmt`` (an animation to ``out/NAME.gif``);
+    yield each path as it is written."""
     for name in names:
-        path = os.path.join(out, f"{name}.{fmt}")
+        path = os.path.join(out, f"{name}.{'gif' if name in ANIMATIONS else fmt}")
         with matplotlib.rc_context(STYLE):
             figure = FIGURES[name][0]()
-            figure.savefig(path, format=fmt, metadata=METADATA[fmt])
+            if name in ANIMATIONS:  # a BlitAnimation, always a GIF
+                figure.save_gif(path)
+            else:
+                figure.savefig(path, format=fmt, metadata=METADATA[fmt])
         yield path
 
 
@@ -110,7 +114,7 @@ def _figures(args):
     if args.list:
         width = max(map(len, FIGURES))
         for name, (_, teaches) in FIGURES.items():
-            print(f"{name:<{width}}  {teaches}")
+            print(f"{name:<{width}}  {'gif' if name in ANIMATIONS else args.format}  {teaches}")
         return 0
     names = list(FIGURES) if args.only is None else list(dict.fromkeys(args.only))
     unknown = [name for name in names if name not in FIGURES]
