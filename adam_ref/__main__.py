@@ -7,7 +7,8 @@ FreeType: fixed seeds, fixed size and dpi, no dates or software tags in the
 files. Figures are plain ``Figure`` objects rendered by Agg (or the SVG
 backend), so no display is needed and pyplot is never imported.
 ``MANIFEST.json`` next to the figures records each file's sha256 and the
-versions that produced it.
+versions that produced it. ``adam-ref book`` builds the lessons as an offline web
+site (see :mod:`adam_ref.book`).
 """
 
 import argparse
@@ -20,7 +21,7 @@ import matplotlib
 import numpy as np
 from matplotlib import ft2font
 
-from . import __version__
+from . import __version__, book
 from .figures import ANIMATIONS, FIGURES
 from .plots import STYLE
 
@@ -98,13 +99,15 @@ def _parser():
     figures.add_argument("--list", action="store_true", help="list the figures and exit")
     figures.add_argument("--format", choices=("png", "svg"), default="png",
                          help="file format (default: png)")
+    book.add_parser(commands)
     return parser
 
 
 def main(argv=None):
     """Run the command line; return the exit code (0 ok, 1 cannot write, 2 bad usage)."""
     try:
-        return _figures(_parser().parse_args(argv))
+        args = _parser().parse_args(argv)
+        return book.main(args) if args.command == "book" else _figures(args)
     except BrokenPipeError:  # `adam-ref figures --list | head`: the reader left early
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
