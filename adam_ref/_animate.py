@@ -41,6 +41,11 @@ class BlitAnimation(FuncAnimation):
 
     def __init__(self, fig, update, frame_count, artists, *, fps=FPS):
         self.frame_count, self.artists, self.fps, self._update = frame_count, artists, fps, update
+        # lay the figure out once and keep it: constrained layout moves the axes by a fraction
+        # of a pixel on every draw, which would make a second save differ from the first
+        with matplotlib.rc_context(STYLE):
+            fig.draw_without_rendering()
+        fig.set_layout_engine("none")
         super().__init__(fig, update, frames=frame_count, init_func=lambda: update(0),
                          interval=1000 / fps, blit=True, repeat=True)
 

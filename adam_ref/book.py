@@ -330,6 +330,7 @@ def build_book(out, lang="en", *, source=ROOT, jobs=2, log=print):
     try:
         pages = _build(staging, wanted, editions, source, mathjax, jobs, log,
                        zh_missing=lang == "all" and not editions["zh"][0])
+        (staging / ".nojekyll").write_text("", encoding="utf-8")  # GitHub Pages: serve every file as is
         (staging / MARKER).write_text(json.dumps({"command": "python -m adam_ref book",
                                                   "lang": lang}) + "\n", encoding="utf-8")
         if out.exists():

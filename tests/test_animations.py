@@ -117,10 +117,15 @@ def test_reddi_frames_run_on_a_log_step_axis_to_the_last_step():
 
 def test_gif_bytes_are_identical_on_a_rebuild():
     objective, runs = saddle_runs()
-    first = animate_paths(objective, runs, frames=4).gif_bytes()
+    anim = animate_paths(objective, runs, frames=4)
+    first = anim.gif_bytes()
     objective, runs = saddle_runs()
     assert animate_paths(objective, runs, frames=4).gif_bytes() == first
     assert first[:6] == b"GIF89a"
+    # the same object again, also after it was played in a notebook: the layout is fixed
+    assert anim.gif_bytes() == first
+    anim.to_jshtml()
+    assert anim.gif_bytes() == first
 
 
 def test_to_jshtml_is_deterministic_but_for_its_element_id():
