@@ -16,9 +16,11 @@ Needs the ``book`` extra: ``pip install "adam_ref[book]"``.
 """
 
 import argparse
+import base64
 import concurrent.futures
 import html
 import json
+import mimetypes
 import os
 import pathlib
 import re
@@ -238,6 +240,24 @@ def _strip_css_comments(page):
                   page, flags=re.DOTALL | re.IGNORECASE)
 
 
+def _embed_local_images(page, folder, source, name):
+    """Put every image a page takes from the source tree (``../figures/x.png`` in a lesson's
+    markdown, say) into the page as a data: URL, so the page does not depend on where
+    the source sits; an image that is not there stops the build."""
+    def embed(match):
+        src = html.unescape(match[2])
+        if re.match(r"[a-z][a-z0-9+.-]*:|//", src, re.IGNORECASE):
+            return match[0]  # data: stays; a remote URL is refused by _check_offline
+        path = (folder / src.split("#")[0].split("?")[0]).resolve()
+        if not path.is_relative_to(source) or not path.is_file():
+            raise BookError(f"{name} shows the image {src!r}, which is not in {source}")
+        kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        data = base64.b64encode(path.read_bytes()).decode("ascii")
+        return f"{match[1]}data:{kind};base64,{data}{match[3]}"
+    return re.sub(r"""(<img\b[^>]*?\bsrc\s*=\s*["'])([^"']*)(["'])""", embed, page,
+                  flags=re.IGNORECASE)
+
+
 def _check_offline(page, name):
     found = _REMOTE.search(page)
     if found:
@@ -275,13 +295,17 @@ def _gallery(figures, captions, t, prefix):
 
 
 def _figure_files(source, lang):
-    """The committed figures of an edition: ``figures/zh/`` for Chinese when it exists."""
+    """The committed figures of an edition, by file name. The Chinese edition takes
+    ``figures/zh/`` and, for any figure that has no Chinese version there, the English one."""
+    def files(folder):
+        if not folder.is_dir():
+            return {}
+        return {p.name: p for p in folder.iterdir() if p.suffix in (".png", ".gif") and p.is_file()}
     folder = pathlib.Path(source) / "figures"
-    if lang == "zh" and (folder / "zh").is_dir():
-        folder = folder / "zh"
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.iterdir() if p.suffix in (".png", ".gif") and p.is_file())
+    chosen = files(folder)
+    if lang == "zh":
+        chosen.update(files(folder / "zh"))
+    return [chosen[name] for name in sorted(chosen)]
 
 
 def _captions():
@@ -411,7 +435,7 @@ def _edition(site, folder, depth, lang, notebooks, executed, exporter, source, c
                      "book_nav": nav_html, "book_css": NAV_CSS,
                      "language_code": "zh-Hans" if lang == "zh" else "en"}
         body, _ = exporter.from_notebook_node(nb, resources=resources)
-        body = _strip_css_comments(body)
+        body = _embed_local_images(_strip_css_comments(body), path.parent, source, path.name)
         _check_offline(body, target.name)
         target.write_text(body, encoding="utf-8")
         written.append(target.relative_to(site).as_posix())

@@ -7,6 +7,7 @@ fail, every equation must be typeset by the site's own MathJax, every image must
 Where the `book` extra or Chromium is missing, the tests say so and skip.
 """
 
+import base64
 import functools
 import html.parser
 import http.server
@@ -258,9 +259,9 @@ def notebook(cells):
     """A minimal notebook (cells: (kind, source) pairs) as JSON text."""
     return json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {
         "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
-        "cells": [{"cell_type": kind, "metadata": {}, "source": text, **(
+        "cells": [{"cell_type": kind, "id": f"cell-{i}", "metadata": {}, "source": text, **(
             {"outputs": [], "execution_count": None} if kind == "code" else {})}
-            for kind, text in cells]})
+            for i, (kind, text) in enumerate(cells)]})
 
 
 @pytest.fixture
@@ -271,7 +272,8 @@ def source(tmp_path):
     (root / "figures").mkdir()
     shutil.copyfile(ROOT / "figures" / "paths_saddle_anim.gif", root / "figures" / "a_anim.gif")
     (root / "notebooks" / "01_first.ipynb").write_text(notebook([
-        ("markdown", "# 1. First\n\nThe step $\\alpha$."), ("code", "print(1 + 1)")]))
+        ("markdown", "# 1. First\n\nThe step $\\alpha$.\n\n![the saddle](../figures/a_anim.gif)"),
+        ("code", "print(1 + 1)")]))
     (root / "notebooks" / "02_second.ipynb").write_text(notebook([
         ("markdown", "# 2. Second"), ("code", "x = 2")]))
     (root / "notebooks" / "solutions" / "01_first_solutions.ipynb").write_text(notebook([
@@ -327,6 +329,15 @@ def test_a_failing_lesson_stops_the_build_and_keeps_the_last_book(source, tmp_pa
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no staging left
 
 
+def test_an_image_that_is_not_there_stops_the_build(source, tmp_path, capsys):
+    needs_book_extra()
+    (source / "figures" / "a_anim.gif").unlink()
+    code, _, err = run_book(capsys, "--out", str(tmp_path / "out"), "--source", str(source))
+    assert code == 1 and len(err.strip().splitlines()) == 1
+    assert "01_first.ipynb shows the image '../figures/a_anim.gif'" in err
+    assert not (tmp_path / "out").exists()
+
+
 def test_solutions_and_both_editions_are_built_and_linked(source, tmp_path, capsys):
     needs_book_extra()
     zh = source / "notebooks" / "zh"
@@ -352,6 +363,11 @@ def test_solutions_and_both_editions_are_built_and_linked(source, tmp_path, caps
     assert 'src="../mathjax/MathJax.js' in lesson and "好" in lesson
     first = (out / "01_first.html").read_text(encoding="utf-8")
     assert "solutions/01_first_solutions.html" in first and "02_second.html" in first
+    # the markdown's ../figures/ image travels inside the page
+    gif = base64.b64encode((source / "figures" / "a_anim.gif").read_bytes()).decode()
+    assert f'alt="the saddle" src="data:image/gif;base64,{gif}"' in first
+    # the Chinese gallery: figures/zh/ first, the English figure where there is no Chinese one
+    assert 'src="figures/a_anim.gif"' in zh_index and (out / "zh" / "figures" / "a_anim.gif").is_file()
     solution = (out / "solutions" / "01_first_solutions.html").read_text(encoding="utf-8")
     assert 'src="../mathjax/MathJax.js' in solution and 'href="../index.html"' in solution
     # --lang zh alone: the Chinese edition at the top of the site
