@@ -201,7 +201,10 @@ def _execute(path, source):
     import nbclient
     import nbformat
 
-    nb = nbformat.read(path, as_version=4)
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except Exception as error:  # not JSON, not a notebook
+        raise BookError(f"{path.name} is not a readable notebook: {_first_line(error)}") from None
     env = dict(os.environ, MPLBACKEND="Agg",
                PYTHONPATH=os.pathsep.join([str(source)] + [p for p in [
                    os.environ.get("PYTHONPATH", "")] if p]))
@@ -218,10 +221,13 @@ def _execute(path, source):
     except Exception as error:  # no kernel, a dead kernel: said in one line
         if type(error).__name__ == "NoSuchKernel":
             raise BookError("no Jupyter kernel named python3: pip install ipykernel") from None
-        raise BookError(f"{path.name} could not be run: {type(error).__name__}: "
-                        f"{str(error).strip().splitlines()[0] if str(error).strip() else ''}"
-                        ) from None
+        raise BookError(f"{path.name} could not be run: {_first_line(error)}") from None
     return nb
+
+
+def _first_line(error):
+    text = str(error).strip()
+    return type(error).__name__ + (f": {text.splitlines()[0]}" if text else "")
 
 
 def _exporter():
@@ -343,6 +349,9 @@ def build_book(out, lang="en", *, source=ROOT, jobs=2, log=print):
                         "choose another --out or remove it")
     mathjax = mathjax_folder()
     parent = out.resolve().parent
+    blocker = next((p for p in [parent, *parent.parents] if p.exists()), None)
+    if blocker is not None and not blocker.is_dir():
+        raise BookError(f"cannot write to {str(out)!r}: {str(blocker)!r} is a file, not a folder")
     try:
         parent.mkdir(parents=True, exist_ok=True)
         staging = pathlib.Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=parent))
@@ -375,12 +384,15 @@ def _build(site, wanted, editions, source, mathjax, jobs, log, zh_missing):
     # every notebook of every wanted edition, run two at a time (one kernel per notebook)
     todo = [path for code in wanted for group in editions[code] for path in group]
     started = time.monotonic()
-    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs))
+    try:
         futures = {path: pool.submit(_execute, path, source) for path in todo}
         executed = {}
         for path, future in futures.items():
             executed[path] = future.result()  # a BookError stops the build
             log(f"ran {path.relative_to(source)}")
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)  # after an error, start no other notebook
     log(f"ran {len(todo)} notebooks in {time.monotonic() - started:.0f} s")
     exporter = _exporter()
     pages = []
@@ -434,7 +446,10 @@ def _edition(site, folder, depth, lang, notebooks, executed, exporter, source, c
                                          "TeX-AMS-MML_HTMLorMML-full,Safe",
                      "book_nav": nav_html, "book_css": NAV_CSS,
                      "language_code": "zh-Hans" if lang == "zh" else "en"}
-        body, _ = exporter.from_notebook_node(nb, resources=resources)
+        try:
+            body, _ = exporter.from_notebook_node(nb, resources=resources)
+        except Exception as error:  # a template or a markdown cell nbconvert cannot render
+            raise BookError(f"{path.name} could not be exported: {_first_line(error)}") from None
         body = _embed_local_images(_strip_css_comments(body), path.parent, source, path.name)
         _check_offline(body, target.name)
         target.write_text(body, encoding="utf-8")
@@ -483,7 +498,7 @@ def _edition(site, folder, depth, lang, notebooks, executed, exporter, source, c
 def add_parser(commands):
     """Add the ``book`` subcommand to an argparse ``add_subparsers`` object."""
     book = commands.add_parser("book", help="build the lessons as an offline web site",
-                               description=__doc__.splitlines()[0].split(": ", 1)[1])
+                               description="Build the lessons as a static web site that works offline.")
     book.add_argument("--out", default="book", metavar="DIR",
                       help="folder to write the site into (default: book)")
     book.add_argument("--lang", choices=("en", "zh", "all"), default="en",
@@ -508,6 +523,9 @@ def main(args):
         return 1
     except KeyboardInterrupt:
         print("adam-ref book: interrupted; nothing was changed", file=sys.stderr)
+        return 1
+    except Exception as error:  # the command line never shows a traceback
+        print(f"adam-ref book: {_first_line(error)}", file=sys.stderr)
         return 1
     print(f"wrote {len(pages)} pages to {args.out}/ in {time.monotonic() - started:.0f} s; "
           f"open {os.path.join(args.out, 'index.html')}")

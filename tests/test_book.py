@@ -312,6 +312,9 @@ def test_a_folder_that_is_not_a_book_is_left_alone(source, tmp_path, capsys):
     code, _, err = run_book(capsys, "--out", str(out), "--source", str(source))
     assert code == 1 and "not a book" in err
     assert [p.name for p in out.iterdir()] == ["notes.txt"]
+    code, _, err = run_book(capsys, "--out", str(out / "notes.txt" / "book"), "--source", str(source))
+    assert code == 1 and "notes.txt' is a file, not a folder" in err
+    assert (out / "notes.txt").read_text() == "mine"
 
 
 def test_a_failing_lesson_stops_the_build_and_keeps_the_last_book(source, tmp_path, capsys):
@@ -327,6 +330,15 @@ def test_a_failing_lesson_stops_the_build_and_keeps_the_last_book(source, tmp_pa
     assert "02_second.ipynb failed: ValueError: theta went NaN" in err
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no staging left
+
+
+def test_a_broken_notebook_file_is_named_in_one_line(source, tmp_path, capsys):
+    needs_book_extra()
+    (source / "notebooks" / "02_second.ipynb").write_text('{"cells": [')
+    code, _, err = run_book(capsys, "--out", str(tmp_path / "out"), "--source", str(source))
+    assert code == 1 and len(err.strip().splitlines()) == 1
+    assert "02_second.ipynb is not a readable notebook" in err
+    assert not (tmp_path / "out").exists()
 
 
 def test_an_image_that_is_not_there_stops_the_build(source, tmp_path, capsys):
