@@ -61,7 +61,6 @@ TEXT = {
         "other": "中文版", "built": "Built by <code>python -m adam_ref book</code> on {date}.",
         "no_zh": ("The Chinese edition is not part of this build: the source has no Chinese "
                   "lessons (<code>notebooks/zh/</code>)."),
-        "no_solutions": "",
     },
     "zh": {
         "title": "adam_ref：课程",
@@ -76,7 +75,7 @@ TEXT = {
         "animations": "动画", "figures": "图", "index": "目录",
         "previous": "上一节", "next": "下一节", "solution_of": "解答",
         "other": "English", "built": "由 <code>python -m adam_ref book</code> 构建于 {date}。",
-        "no_zh": "", "no_solutions": "",
+        "no_zh": "",
     },
 }
 
@@ -340,7 +339,7 @@ def build_book(out, lang="en", *, source=ROOT, jobs=2, log=print):
     editions = {code: find_lessons(source, code) for code in LANGS}
     if lang == "zh" and not editions["zh"][0]:
         raise BookError(f"no Chinese lessons: {source / 'notebooks' / 'zh'} has no NN_*.ipynb")
-    if lang in ("en", "all") and not editions["en"][0]:
+    if not editions["en"][0] and (lang == "en" or not editions["zh"][0]):
         raise BookError(f"no lessons: {source / 'notebooks'} has no NN_*.ipynb")
     wanted = ["en", "zh"] if lang == "all" else [lang]
     wanted = [code for code in wanted if editions[code][0]]
@@ -425,7 +424,7 @@ def _edition(site, folder, depth, lang, notebooks, executed, exporter, source, c
                 solution_of.setdefault(lesson, s)
     written = []
 
-    def nav(here, previous=None, following=None, solution=None, sub=""):
+    def nav(previous=None, following=None, solution=None, sub=""):
         links = [f'<a href="{sub}index.html">{t["index"]}</a>']
         if previous:
             links.append(f'<a href="{sub}{previous.stem}.html">&larr; {t["previous"]}: '
@@ -459,11 +458,11 @@ def _edition(site, folder, depth, lang, notebooks, executed, exporter, source, c
         previous = lessons[i - 1] if i else None
         following = lessons[i + 1] if i + 1 < len(lessons) else None
         export(lesson, folder / f"{lesson.stem}.html",
-               nav(lesson, previous, following, solution_of.get(lesson)), depth)
+               nav(previous, following, solution_of.get(lesson)), depth)
     if solutions:
         (folder / "solutions").mkdir(exist_ok=True)
         for s in solutions:
-            export(s, folder / "solutions" / f"{s.stem}.html", nav(s, sub="../"), depth + 1)
+            export(s, folder / "solutions" / f"{s.stem}.html", nav(sub="../"), depth + 1)
     items = []
     for lesson in lessons:
         extra = ""
