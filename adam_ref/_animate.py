@@ -115,7 +115,7 @@ class BlitAnimation(FuncAnimation):
         for k, index in enumerate(indexed):
             if k:
                 index = np.where(index == indexed[k - 1], clear, index).astype(np.uint8)
-            image = Image.fromarray(index, mode="P")
+            image = Image.frombytes("P", index.shape[::-1], np.ascontiguousarray(index).tobytes())
             image.putpalette(palette + [255, 255, 255])
             images.append(image)
         step = round(1000 / self.fps)
