@@ -1,6 +1,6 @@
 r"""``python -m adam_ref book``: the lessons as a static web site that works offline.
 
-    adam-ref book [--out DIR] [--lang en|zh|all] [--jobs N]
+    adam-ref book [--out DIR] [--lang en|zh|all] [--jobs N] [--source DIR]
 
 Every lesson (``notebooks/NN_*.ipynb``), every solution
 (``notebooks/solutions/*.ipynb``) and, with ``--lang zh`` or ``all``, the Chinese
@@ -15,7 +15,6 @@ that the ``jupyter-server-mathjax`` package ships, copied into ``DIR/mathjax``.
 Needs the ``book`` extra: ``pip install "adam_ref[book]"``.
 """
 
-import argparse
 import base64
 import concurrent.futures
 import html
@@ -340,7 +339,8 @@ def build_book(out, lang="en", *, source=ROOT, jobs=2, log=print):
     if lang == "zh" and not editions["zh"][0]:
         raise BookError(f"no Chinese lessons: {source / 'notebooks' / 'zh'} has no NN_*.ipynb")
     if not editions["en"][0] and (lang == "en" or not editions["zh"][0]):
-        raise BookError(f"no lessons: {source / 'notebooks'} has no NN_*.ipynb")
+        raise BookError(f"no lessons: {source / 'notebooks'} has no NN_*.ipynb (build from a "
+                        "clone of the repository, or name one with --source)")
     wanted = ["en", "zh"] if lang == "all" else [lang]
     wanted = [code for code in wanted if editions[code][0]]
     if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / MARKER).exists())):
@@ -504,7 +504,9 @@ def add_parser(commands):
                       help="edition: English, Chinese, or every edition there is (default: en)")
     book.add_argument("--jobs", type=int, default=2, metavar="N",
                       help="notebooks run at once (default: 2)")
-    book.add_argument("--source", default=str(ROOT), metavar="DIR", help=argparse.SUPPRESS)
+    book.add_argument("--source", default=str(ROOT), metavar="DIR",
+                      help="the repository whose notebooks/ and figures/ to build from "
+                           "(default: the one adam_ref is imported from)")
     return book
 
 

@@ -297,6 +297,14 @@ def test_zh_without_a_chinese_edition_says_so_in_one_line(source, tmp_path, caps
     assert not (tmp_path / "out").exists()
 
 
+def test_a_source_without_lessons_says_so(tmp_path, capsys):
+    needs_book_extra()
+    code, _, err = run_book(capsys, "--out", str(tmp_path / "out"), "--source", str(tmp_path))
+    assert code == 1 and len(err.strip().splitlines()) == 1
+    assert f"no lessons: {tmp_path / 'notebooks'} has no NN_*.ipynb" in err
+    assert not (tmp_path / "out").exists()
+
+
 def test_a_missing_extra_names_the_install_command(monkeypatch, tmp_path, capsys):
     monkeypatch.setitem(sys.modules, "nbconvert", None)  # import nbconvert raises ImportError
     code, _, err = run_book(capsys, "--out", str(tmp_path / "out"))
