@@ -7,7 +7,8 @@ FreeType: fixed seeds, fixed size and dpi, no dates or software tags in the
 files. Figures are plain ``Figure`` objects rendered by Agg (or the SVG
 backend), so no display is needed and pyplot is never imported.
 ``MANIFEST.json`` next to the figures records each file's sha256 and the
-versions that produced it.
+versions that produced it. ``adam-ref book`` builds the lessons as an offline web
+site (see :mod:`adam_ref.book`).
 """
 
 import argparse
@@ -26,8 +27,8 @@ import matplotlib
 import numpy as np
 from matplotlib import ft2font
 
-from . import __version__
-from .figures import FIGURES
+from . import __version__, book
+from .figures import ANIMATIONS, FIGURES
 from .plots import STYLE
 
 #: metadata left out of the files (timestamps, tool versions), so the bytes depend only on the figure
@@ -61,17 +62,21 @@ def project_style():
 
 
 def write_figures(names, out, fmt):
-    """Write each named figure to ``out/NAME.fmt``; yield each path as it is written.
-    Each file is written under a temporary name and renamed, so an interrupted run
-    leaves no half-written figure."""
+    """Write each named figure to ``out/NAME.fmt`` (an animation to ``out/NAME.gif``);
+    yield each path as it is written. Each file is written under a temporary name and
+    renamed, so an interrupted run leaves no half-written figure."""
     style = project_style()
     for name in names:
-        path = os.path.join(out, f"{name}.{fmt}")
-        tmp = os.path.join(out, f".{name}.{secrets.token_hex(4)}.tmp.{fmt}")
+        ext = "gif" if name in ANIMATIONS else fmt
+        path = os.path.join(out, f"{name}.{ext}")
+        tmp = os.path.join(out, f".{name}.{secrets.token_hex(4)}.tmp.{ext}")
         try:
             with matplotlib.rc_context(style):
                 figure = FIGURES[name][0]()
-                figure.savefig(tmp, format=fmt, metadata=METADATA[fmt])
+                if name in ANIMATIONS:  # a BlitAnimation, always a GIF
+                    figure.save_gif(tmp)
+                else:
+                    figure.savefig(tmp, format=fmt, metadata=METADATA[fmt])
             os.replace(tmp, path)
         except BaseException:
             if os.path.exists(tmp):
@@ -160,6 +165,7 @@ def _parser():
     figures.add_argument("--list", action="store_true", help="list the figures and exit")
     figures.add_argument("--format", choices=("png", "svg"), default="png",
                          help="file format (default: png)")
+    book.add_parser(commands)
     return parser
 
 
@@ -230,14 +236,14 @@ def main(argv=None):
 
 def _main(argv):
     args = _parser().parse_args(argv)
-    return _figures(args)
+    return book.main(args) if args.command == "book" else _figures(args)
 
 
 def _figures(args):
     if args.list:
         width = max(map(len, FIGURES))
         for name, (_, teaches) in FIGURES.items():
-            say(f"{name:<{width}}  {teaches}")
+            say(f"{name:<{width}}  {'gif' if name in ANIMATIONS else args.format}  {teaches}")
         return 0
     names = list(FIGURES) if args.only is None else list(dict.fromkeys(args.only))
     unknown = [name for name in names if name not in FIGURES]

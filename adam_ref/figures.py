@@ -21,7 +21,7 @@ from .objectives import (Beale, Linear, NoisyQuadratic, Quadratic, ReddiOnline, 
                          Rosenbrock, Saddle, SparseQuadratic)
 from .optim import Adam, AdamW, RMSprop, SGD
 
-__all__ = ["FIGURES", "reddi_scalar_runs"]
+__all__ = ["ANIMATIONS", "FIGURES", "reddi_scalar_runs"]
 
 
 def reddi_scalar_runs(slopes, alpha, *, beta1=0.9, beta2=0.99, eps=1e-8, every=1,
@@ -303,3 +303,51 @@ FIGURES = {
                          "rare gradients: Adam moves rare coordinates, SGD's capped α barely does"),
     "eps_hat": (eps_hat, "Algorithm 1's ε vs the TF/Keras ε̂ form: where the trajectories part"),
 }
+
+
+# --------------------------------------------------------------------------- animations
+# Each returns a plots.BlitAnimation; the figures command writes it as NAME.gif.
+
+def paths_rosenbrock_anim():
+    objective = Rosenbrock()
+    runs = _path_runs(objective, np.array([0.0, 2.5]), 1000, 0.05, 5e-4, 0.01)
+    return plots.animate_paths(objective, runs, frames=60, title=(
+        f"{objective!r}, 1000 steps from (0, 2.5)"))
+
+
+def paths_saddle_anim():
+    objective = Saddle()
+    runs = _path_runs(objective, np.array([0.9, 1e-3]), 60, 0.05, 0.02, 0.02)
+    return plots.animate_paths(objective, runs, frames=61, spacing="linear", log_contours=False,
+                               title=f"{objective!r}, 60 steps from (0.9, 0.001)")
+
+
+def moments_anim():
+    objective = NoisyQuadratic(curvatures=(1.0, 0.1), sigma=0.5, seed=1)
+    h = record(functools.partial(Adam, lr=0.05), objective, np.array([1.5, 1.5]), 80,
+               label="Adam")
+    return plots.animate_moments(h, coordinate=0, title=(
+        f"Adam's moments of $\\theta_1$ on a noisy quadratic ($\\sigma$=0.5, seed 1), "
+        f"{plots.settings_text(h.settings)}"))
+
+
+def reddi_anim():
+    online, steps, alpha = ReddiOnline(), 20_000, 0.5
+    runs = [record_step(adam_step, online, np.zeros(1), steps, every=20,
+                        lr=lambda t: alpha / math.sqrt(t), beta1=0.9, beta2=0.99, amsgrad=amsgrad,
+                        project=online.project, label=label)
+            for amsgrad, label in ((False, "Adam"), (True, "AMSGrad"))]
+    return plots.animate_reddi(runs, frames=60, title=(
+        rf"Reddi et al. (2018): $f_t(x)$ = 1010$x$ if $t$ mod 101 = 1, else $-10x$, on [−1, 1]; "
+        rf"$x_0$ = 0, $\alpha_t = {alpha:g}/\sqrt{{t}}$, $\beta_1$ = 0.9, $\beta_2$ = 0.99"))
+
+
+#: the animated figures, written as GIF (whatever ``--format`` says); also in FIGURES
+ANIMATIONS = {
+    "paths_rosenbrock_anim": (paths_rosenbrock_anim,
+                              "animated: the four optimizers' paths growing in Rosenbrock's valley"),
+    "paths_saddle_anim": (paths_saddle_anim, "animated: the four optimizers leaving the saddle"),
+    "moments_anim": (moments_anim, "animated: g, m, v, m̂, v̂ of Adam filling in step by step"),
+    "reddi_anim": (reddi_anim, "animated: Reddi's x_t, Adam drifting to +1, AMSGrad to −1"),
+}
+FIGURES.update(ANIMATIONS)

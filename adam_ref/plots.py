@@ -666,3 +666,9 @@ def plot_eps_forms(algorithm1, eps_hat, title=""):
     right.set_ylabel("relative gap between the two runs")
     _suptitle(fig, title or r"Algorithm 1's $\epsilon$ vs the $\hat\epsilon$ form")
     return fig
+
+
+# --------------------------------------------------------------------------- animations
+from ._animate import animate_moments, animate_paths, animate_reddi  # noqa: E402 (needs the above)
+
+__all__ += ["animate_paths", "animate_moments", "animate_reddi"]

@@ -14,7 +14,7 @@ import pytest
 from matplotlib import ft2font
 
 from adam_ref.__main__ import main
-from adam_ref.figures import FIGURES, reddi_scalar_runs
+from adam_ref.figures import ANIMATIONS, FIGURES, reddi_scalar_runs
 from adam_ref.functional import adam_step
 from adam_ref.history import record_step
 from adam_ref.objectives import ReddiOnline, ReddiStochastic
@@ -167,7 +167,8 @@ def committed_manifest():
 
 def test_every_figure_is_committed_with_its_hash():
     manifest = committed_manifest()
-    assert sorted(manifest["files"]) == sorted(f"{name}.png" for name in FIGURES)
+    assert sorted(manifest["files"]) == sorted(
+        f"{name}.{'gif' if name in ANIMATIONS else 'png'}" for name in FIGURES)
     for name, digest in manifest["files"].items():
         assert sha256(COMMITTED / name) == digest, f"figures/{name} differs from MANIFEST.json"
 

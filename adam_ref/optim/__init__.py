@@ -7,4 +7,4 @@ from .rmsprop import RMSprop
 from .sgd import SGD
 from . import lr_scheduler  # noqa: E402  (torch.optim.lr_scheduler's path)
 
-__all__ = ["Param", "Optimizer", "Adam", "AdamW", "SGD", "RMSprop", "Adamax"]
+__all__ = ["Param", "Optimizer", "Adam", "AdamW", "SGD", "RMSprop", "Adamax", "lr_scheduler"]
