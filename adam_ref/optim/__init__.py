@@ -1,9 +1,14 @@
 """PyTorch-style optimizers that call the functional steps of :mod:`adam_ref.functional`."""
 
+from .adadelta import Adadelta
+from .adagrad import Adagrad
 from .adam import Adam, AdamW
 from .adamax import Adamax
+from .nadam import NAdam
 from .optimizer import Optimizer, Param
+from .radam import RAdam
 from .rmsprop import RMSprop
 from .sgd import SGD
 
-__all__ = ["Param", "Optimizer", "Adam", "AdamW", "SGD", "RMSprop", "Adamax"]
+__all__ = ["Param", "Optimizer", "Adam", "AdamW", "SGD", "RMSprop", "Adamax", "Adagrad",
+           "Adadelta", "NAdam", "RAdam"]

@@ -1,0 +1,16 @@
+"""``Adadelta`` with ``torch.optim.Adadelta`` (2.13) names, defaults and messages.
+
+Made from :data:`adam_ref.functional.adadelta.ADADELTA`; torch's state names are
+``step``, ``square_avg`` and ``acc_delta``.
+"""
+
+from ..functional.adadelta import ADADELTA
+from .optimizer import AlgorithmOptimizer
+
+__all__ = ["Adadelta"]
+
+
+class Adadelta(AlgorithmOptimizer):
+    """Adadelta (Zeiler, 2012) as ``torch.optim.Adadelta``."""
+
+    spec = ADADELTA
