@@ -161,7 +161,16 @@ class Optimizer:
     ``params`` is an iterable of :class:`Param`, of ``(name, Param)`` pairs (as
     ``named_parameters()`` yields; the names are kept in the group's
     ``param_names``), or of dicts holding ``"params"`` and per-group
-    hyperparameters. ``state`` is a ``defaultdict(dict)``, as torch's. ``check_finite=True`` (the default) refuses a
+    hyperparameters. ``state`` is a ``defaultdict(dict)``, as torch's.
+
+    torch's switches are accepted with torch's defaults (keyword-only here, where
+    some of torch's are positional): ``foreach`` and ``fused`` only ask for speed
+    and have no effect in NumPy (except ``Adam(fused=True)``, an in-place path);
+    ``capturable=True`` (CUDA graphs) and ``differentiable=True`` (autograd through
+    the step) cannot be honoured and are refused. ``register_step_pre_hook``,
+    ``register_step_post_hook``, ``register_state_dict_pre_hook`` / ``_post_hook``
+    and ``register_load_state_dict_pre_hook`` / ``_post_hook`` work as torch's and
+    return a handle with ``remove()``. ``check_finite=True`` (the default) refuses a
     step when a gradient holds NaN or inf; ``False`` lets NaN propagate as torch does.
     After each step, ``last_trace[p]`` holds the trace of ``p``'s update.
     """
