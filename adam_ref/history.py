@@ -224,7 +224,9 @@ def record_step(step, objective, theta0, steps, *, every=1, init=None, lr=None, 
         lr = defaults["lr"]
     tape = _Tape(steps, every, objective, comparator)
     theta = theta0 = np.array(float_array(theta0, "theta0"))
-    state = init(theta)
+    init_kwargs = ({k: hyperparameters[k] for k in spec.init_keywords if k in hyperparameters}
+                   if spec is not None and init is spec.init else {})  # Adagrad's initial sum
+    state = init(theta, **init_kwargs)
     for t in range(1, tape.steps + 1):
         lr_t = lr(t) if callable(lr) else lr
         loss = objective.value(theta, t)

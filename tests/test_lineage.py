@@ -371,3 +371,15 @@ def test_adagrad_reads_the_initial_sum_from_the_constructor_as_torch():
     opt.step()
     np.testing.assert_array_equal(opt.state[b]["sum"], np.full(2, 1.3))
     np.testing.assert_array_equal(opt.state[a]["sum"], np.full(2, 0.3))  # made eagerly
+
+
+def test_record_step_starts_adagrad_from_its_initial_sum():
+    from adam_ref.history import record_step
+    from adam_ref.objectives import Quadratic
+    h = record_step(adagrad_step, Quadratic((1.0, 0.1)), np.ones(2), 3,
+                    initial_accumulator_value=0.5)
+    theta, state = np.ones(2), adagrad_init(np.ones(2), initial_accumulator_value=0.5)
+    for t in range(1, 4):
+        theta, state, _ = adagrad_step(theta, Quadratic((1.0, 0.1)).grad(theta, t), state,
+                                       initial_accumulator_value=0.5)
+    np.testing.assert_array_equal(h.theta[-1], theta)
