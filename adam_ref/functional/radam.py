@@ -50,11 +50,11 @@ def radam_init(theta):
 def _rectification(rho_t, rho_inf, adaptive):
     """r_t = √((ρ_t − 4)(ρ_t − 2)ρ_∞ / ((ρ_∞ − 4)(ρ_∞ − 2)ρ_t)), NaN where ρ_t ≤ 5 (arrays
     of settings), where it is not used."""
-    if np.ndim(adaptive) == 0:
-        return ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore"):  # entries with ρ_t ≤ 5 are not used
         r2 = (rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)
-        return np.where(adaptive, np.sqrt(np.where(adaptive, r2, 1)), np.nan).astype(r2.dtype)
+    if np.ndim(adaptive) == 0:
+        return r2 ** 0.5
+    return np.where(adaptive, np.sqrt(np.where(adaptive, r2, 1)), np.nan).astype(r2.dtype)
 
 
 def radam_step(theta, grad, state, *, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8,
@@ -104,7 +104,8 @@ def radam_step(theta, grad, state, *, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8,
     r_t = _rectification(rho_t, rho_inf, adaptive) if np.any(adaptive) else None
     adaptive_lr = bias_correction2 ** 0.5 / (np.sqrt(v) + eps) if np.any(adaptive) else None
     delta = m_hat * lr * adaptive_lr * r_t if np.any(adaptive) else m_hat * lr
-    theta_next = theta_decayed - (np.where(adaptive, delta, m_hat * lr) if np.ndim(adaptive) else delta)
+    delta = np.where(adaptive, delta, m_hat * lr) if np.ndim(adaptive) else delta  # K settings
+    theta_next = theta_decayed - delta
     update = theta_next - theta
 
     trace = RAdamTrace(t=t, g=g, m=m, v=v, bias_correction1=bias_correction1,
