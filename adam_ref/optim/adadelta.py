@@ -11,6 +11,8 @@ __all__ = ["Adadelta"]
 
 
 class Adadelta(AlgorithmOptimizer):
-    """Adadelta (Zeiler, 2012) as ``torch.optim.Adadelta``."""
+    """Adadelta (Zeiler, 2012) as ``torch.optim.Adadelta``: the step is the ratio of
+    two running RMS values times the gradient, scaled by torch's ``lr`` (1 is the
+    paper's rule); ``rho`` may be 1, as in torch."""
 
     spec = ADADELTA

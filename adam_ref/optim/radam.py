@@ -11,6 +11,8 @@ __all__ = ["RAdam"]
 
 
 class RAdam(AlgorithmOptimizer):
-    """RAdam (Liu et al., 2020) as ``torch.optim.RAdam``."""
+    """RAdam (Liu et al., 2020) as ``torch.optim.RAdam``: Adam with the variance of
+    the adaptive lr rectified by r_t, and plain momentum SGD while ρ_t ≤ 5 (torch's
+    threshold); ``decoupled_weight_decay=True`` decays θ as AdamW does."""
 
     spec = RADAM
