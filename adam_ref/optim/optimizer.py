@@ -119,8 +119,9 @@ def _hooked(step):
             out = step(*args, **kwargs)
         finally:
             self._in_step = False
-        for hook in list(self._optimizer_step_post_hooks.values()):
-            hook(self, args, kwargs)
+        if self._optimizer_step_post_hooks:
+            for hook in list(self._optimizer_step_post_hooks.values()):
+                hook(self, args, kwargs)
         return out
     wrapper.hooked = True
     return wrapper
