@@ -172,7 +172,7 @@ def record(optimizer, objective, theta0, steps, *, every=1, scheduler=None, proj
     else:
         raise TypeError("optimizer must be an adam_ref Optimizer or a factory of one, "
                         f"got {type(optimizer).__name__}")
-    if any(group.get("fused") for group in optimizer.param_groups):
+    if optimizer._has_inplace and any(group.get("fused") for group in optimizer.param_groups):
         raise ValueError("record needs traces; fused=True keeps none — use fused=False")
     if comparator is not None:
         tape.x_star(param.data)  # a comparator that does not fit θ fails here, not after a step

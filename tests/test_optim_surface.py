@@ -439,3 +439,15 @@ def test_adamw_takes_the_switches_too():
 def test_every_class_is_made_from_its_description():
     classes = {cls.__name__ for cls in AlgorithmOptimizer.__subclasses__()}
     assert classes == set(NAMES) - {"AdamW"}
+
+
+def test_record_takes_a_fused_flag_that_only_asks_for_speed():
+    from adam_ref.history import record
+    from adam_ref.objectives import Rosenbrock
+    runs = []
+    for kwargs in ({}, {"fused": True}):
+        p = Param(np.array([-1.0, 1.0]))
+        runs.append(record(SGD([p], lr=1e-3, momentum=0.9, **kwargs), Rosenbrock(), None, 5))
+    np.testing.assert_array_equal(runs[0].theta, runs[1].theta)
+    with pytest.raises(ValueError, match="fused=True keeps none"):
+        record(Adam([Param(np.zeros(2))], fused=True), Rosenbrock(), None, 5)
