@@ -451,3 +451,82 @@ def test_record_takes_a_fused_flag_that_only_asks_for_speed():
     np.testing.assert_array_equal(runs[0].theta, runs[1].theta)
     with pytest.raises(ValueError, match="fused=True keeps none"):
         record(Adam([Param(np.zeros(2))], fused=True), Rosenbrock(), None, 5)
+
+
+# --------------------------------------------------------------------------- fuzzing
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+DOCUMENTED = (TypeError, ValueError, FloatingPointError)
+junk = st.one_of(st.none(), st.booleans(), st.integers(-3, 3),
+                 st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=3),
+                 st.tuples(st.floats(-2, 2), st.floats(-2, 2)), st.just(object()),
+                 st.just(np.array([0.1, 0.2])), st.lists(st.integers(0, 3), max_size=3))
+NEW = ["Adagrad", "Adadelta", "NAdam", "RAdam"]
+
+
+@FUZZ
+@given(st.sampled_from(NEW), st.data())
+def test_fuzz_constructors_of_the_new_classes(name, data):
+    cls = getattr(adam_ref, name)
+    argument = data.draw(st.sampled_from([n for n in inspect.signature(cls).parameters
+                                          if n != "params"]))
+    value = data.draw(junk)
+    try:
+        opt = cls([("p", Param(np.zeros(2)))], **{argument: value})
+    except DOCUMENTED:
+        return
+    p = opt.param_groups[0]["params"][0]
+    p.grad = np.ones(2)
+    with np.errstate(all="ignore"):
+        opt.step()  # accepted values give a usable optimizer
+    assert opt.state[p]["step"] == 1
+
+
+def leaves(tree, path=()):
+    if isinstance(tree, dict):
+        for key, value in tree.items():
+            yield from leaves(value, path + (key,))
+    elif isinstance(tree, (list, tuple)):
+        for i, value in enumerate(tree):
+            yield from leaves(value, path + (i,))
+    yield path, tree
+
+
+def replaced(tree, path, value):
+    if not path:
+        return value
+    tree = list(tree) if isinstance(tree, tuple) else tree
+    tree[path[0]] = replaced(tree[path[0]], path[1:], value)
+    return tree
+
+
+def trained(name):
+    ps = params(2, seed=5)
+    opt = getattr(adam_ref, name)([{"params": [("a", ps[0])]}, {"params": [("b", ps[1])]}])
+    for p in ps:
+        p.grad = np.linspace(-1, 1, 4)
+    opt.step()
+    return opt, ps
+
+
+@FUZZ
+@given(st.sampled_from(NEW), st.data())
+def test_fuzz_load_state_dict_of_the_new_classes(name, data):
+    opt, _ = trained(name)
+    good = opt.state_dict()
+    path = data.draw(st.sampled_from([p for p, _ in leaves(good)]))
+    bad = replaced(copy.deepcopy(good), path, data.draw(junk))
+    target, ps = trained(name)
+    before = snapshot(target, ps)
+    try:
+        target.load_state_dict(bad)
+    except DOCUMENTED:
+        assert_same(snapshot(target, ps), before)
+        return
+    for p in ps:
+        p.grad = np.full(4, 0.25)
+    with np.errstate(all="ignore"):
+        target.step()
