@@ -243,7 +243,7 @@ def record(optimizer, objective, theta0, steps, *, every=1, scheduler=None, proj
     else:
         raise TypeError("optimizer must be an adam_ref Optimizer or a factory of one, "
                         f"got {type(optimizer).__name__}")
-    if any(group.get("fused") for group in optimizer.param_groups):
+    if optimizer._has_inplace and any(group.get("fused") for group in optimizer.param_groups):
         raise ValueError("record needs traces; fused=True keeps none — use fused=False")
     if comparator is not None:
         tape.x_star(param.data)  # a comparator that does not fit θ fails here, not after a step
@@ -330,7 +330,9 @@ def record_step(step, objective, theta0, steps, *, every=1, init=None, lr=None, 
         lr = defaults["lr"]
     tape = _Tape(steps, every, objective, comparator)
     theta = theta0 = np.array(float_array(theta0, "theta0"))
-    state = init(theta)
+    init_kwargs = ({k: hyperparameters[k] for k in spec.init_keywords if k in hyperparameters}
+                   if spec is not None and init is spec.init else {})  # Adagrad's initial sum
+    state = init(theta, **init_kwargs)
     for t in range(1, tape.steps + 1):
         lr_t = lr(t) if callable(lr) else lr
         loss, comparator_value = tape.value(theta, t)

@@ -290,7 +290,10 @@ def test_loaded_state_is_checked(spec):
             broken = copy.deepcopy(saved)
             if f.key not in broken["state"].get(0, {}):
                 continue
-            broken["state"][0][f.key][1] = bad
+            if f.scalar:  # one number per param (NAdam's mu_product)
+                broken["state"][0][f.key] = bad
+            else:
+                broken["state"][0][f.key][1] = bad
             before = snapshot(opt, params)
             with pytest.raises(ValueError, match=f.key):
                 opt.load_state_dict(broken)

@@ -434,12 +434,29 @@ def test_check_finite_must_be_a_bool():
         adam_ref.Adam([adam_ref.Param(np.ones(2))], check_finite="no")
 
 
-def test_a_loaded_group_cannot_ask_for_a_fused_path_that_does_not_exist():
-    p = adam_ref.Param(np.ones(2))
-    opt = adam_ref.SGD([p], lr=0.1)
-    saved = opt.state_dict()
-    saved["param_groups"][0]["fused"] = True  # torch's SGD has a fused flag
-    before = opt.state_dict()
-    with pytest.raises(ValueError, match="SGD has no fused implementation"):
+def test_fused_on_a_class_without_a_fused_path_only_asks_for_speed():
+    """torch's SGD has a ``fused`` flag; here it is accepted (constructed or loaded) and
+    changes nothing: the step is the traced reference step."""
+    rng = np.random.default_rng(0)
+    x0 = rng.normal(size=3)
+    plain, fused, loaded = (Param(x0.copy()) for _ in range(3))
+    opts = [adam_ref.SGD([plain], lr=0.1, momentum=0.9),
+            adam_ref.SGD([fused], lr=0.1, momentum=0.9, fused=True),
+            adam_ref.SGD([loaded], lr=0.1, momentum=0.9)]
+    saved = opts[2].state_dict()
+    saved["param_groups"][0]["fused"] = True
+    opts[2].load_state_dict(saved)
+    assert opts[2].param_groups[0]["fused"] is True
+    for _ in range(5):
+        g = rng.normal(size=3)
+        for p, opt in zip((plain, fused, loaded), opts):
+            p.grad = g.copy()
+            opt.step()
+    np.testing.assert_array_equal(fused.data, plain.data)
+    np.testing.assert_array_equal(loaded.data, plain.data)
+    assert fused in opts[1].last_trace
+    with pytest.raises(ValueError, match="RMSprop has no fused implementation"):
+        opt = adam_ref.RMSprop([Param(np.ones(2))])
+        saved = opt.state_dict()
+        saved["param_groups"][0]["fused"] = True  # torch's RMSprop has no fused flag
         opt.load_state_dict(saved)
-    assert opt.state_dict() == before

@@ -17,13 +17,18 @@ broadcast against ``theta`` (for example ``lr`` of shape ``(K, 1)`` with
 ``theta`` of shape ``(K, d)``), so that K runs with K settings advance together.
 """
 
+from .adadelta import ADADELTA, AdadeltaState, AdadeltaTrace, adadelta_init, adadelta_step
+from .adagrad import ADAGRAD, AdagradState, AdagradTrace, adagrad_init, adagrad_step
 from .adam import ADAM, AdamState, AdamTrace, adam_init, adam_step
 from .adamax import ADAMAX, AdamaxState, AdamaxTrace, adamax_init, adamax_step
 from .rmsprop import RMSPROP, RMSpropState, RMSpropTrace, rmsprop_init, rmsprop_step
+from .nadam import NADAM, NAdamState, NAdamTrace, nadam_init, nadam_step
+from .radam import RADAM, RAdamState, RAdamTrace, radam_init, radam_step
 from .sgd import SGD_SPEC, SGDState, SGDTrace, sgd_init, sgd_step
 
 #: every algorithm's description, by name
-ALGORITHMS = {spec.name: spec for spec in (ADAM, SGD_SPEC, RMSPROP, ADAMAX)}
+ALGORITHMS = {spec.name: spec for spec in (ADAM, SGD_SPEC, RMSPROP, ADAMAX, ADAGRAD, ADADELTA,
+                                            NADAM, RADAM)}
 
 
 def spec_of(step):
@@ -35,4 +40,8 @@ __all__ = ["ALGORITHMS", "spec_of",
            "AdamState", "AdamTrace", "adam_init", "adam_step",
            "SGDState", "SGDTrace", "sgd_init", "sgd_step",
            "RMSpropState", "RMSpropTrace", "rmsprop_init", "rmsprop_step",
-           "AdamaxState", "AdamaxTrace", "adamax_init", "adamax_step"]
+           "AdamaxState", "AdamaxTrace", "adamax_init", "adamax_step",
+           "AdagradState", "AdagradTrace", "adagrad_init", "adagrad_step",
+           "AdadeltaState", "AdadeltaTrace", "adadelta_init", "adadelta_step",
+           "NAdamState", "NAdamTrace", "nadam_init", "nadam_step",
+           "RAdamState", "RAdamTrace", "radam_init", "radam_step"]

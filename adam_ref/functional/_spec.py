@@ -16,12 +16,13 @@ __all__ = ["Hyper", "StateField", "Spec"]
 
 @dataclass(frozen=True)
 class Hyper:
-    """A hyperparameter: its range (0 ≤ x, or 0 ≤ x < 1), torch's message, its symbol."""
+    """A hyperparameter: its range (0 ≤ x, 0 ≤ x < 1 or 0 ≤ x ≤ 1), torch's message, its symbol."""
 
     name: str                 #: the step's keyword, e.g. ``"beta1"``
     message: str              #: torch's words for a value out of range, e.g. "Invalid learning rate"
     symbol: str               #: mathtext for plot labels, e.g. ``r"\beta_1"``
     below_one: bool = False   #: the range is 0 ≤ x < 1 (otherwise 0 ≤ x)
+    at_most_one: bool = False  #: the range is 0 ≤ x ≤ 1 (Adadelta's ρ)
 
 
 @dataclass(frozen=True)
@@ -29,9 +30,11 @@ class StateField:
     """One field of the functional state and torch's key for it.
 
     ``when`` says for which hyperparameters torch keeps the entry (None: always);
-    ``zeros`` whether it starts as zeros before the first step (SGD's momentum
-    buffer is instead made by the first step); ``nonnegative`` whether a loaded
-    value must be ≥ 0 (second moments).
+    ``zeros`` whether the init makes it before the first step (as zeros, or as
+    the init's value: Adagrad's sum; SGD's momentum buffer is instead made by the
+    first step); ``nonnegative`` whether a loaded value must be ≥ 0 (second
+    moments); ``scalar`` whether it is one number per param rather than an
+    array shaped like it (NAdam's ``mu_product``).
     """
 
     field: str
@@ -39,6 +42,7 @@ class StateField:
     when: Optional[Callable[[dict], bool]] = None
     zeros: bool = True
     nonnegative: bool = False
+    scalar: bool = False
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,8 @@ class Spec:
     pairs: dict = field(default_factory=dict)  #: torch name → step names, e.g. betas → (beta1, beta2)
     rule: Optional[Callable[[dict], None]] = None  #: a check across hyperparameters (raises ValueError)
     step_key: Optional[str] = "step"    #: torch's state key for t (None: torch keeps no count)
+    #: torch's switches that choose an implementation, not the math (``foreach``, ...)
+    switches: tuple = ("foreach", "capturable", "differentiable")
 
     @property
     def defaults(self):
@@ -67,9 +73,17 @@ class Spec:
         return {name: p.default for name, p in inspect.signature(self.step).parameters.items()
                 if p.kind is p.KEYWORD_ONLY}
 
+    @property
+    def init_keywords(self):
+        """The step's keywords the init takes too (Adagrad's ``initial_accumulator_value``)."""
+        return tuple(name for name, p in inspect.signature(self.init).parameters.items()
+                     if p.kind is p.KEYWORD_ONLY)
+
     def torch_defaults(self):
-        """The class's defaults under torch's names (``betas`` as a tuple)."""
-        defaults = self.defaults
+        """The class's defaults under torch's names (``betas`` as a tuple); a zero is
+        written ``0``, as torch's signatures write it (so ``repr`` shows what torch shows)."""
+        defaults = {k: (0 if type(v) is float and v == 0.0 else v)
+                    for k, v in self.defaults.items()}
         names = self.torch_args + self.torch_kwargs
         return {name: (tuple(defaults[s] for s in self.pairs[name]) if name in self.pairs
                        else defaults[name]) for name in names}

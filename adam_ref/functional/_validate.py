@@ -71,9 +71,11 @@ def _hyper(value, hyper, like):
                 raise ValueError(f"{hyper.name} has shape {value.shape}, which does not "
                                  f"broadcast to theta's shape {like[0]} without changing it")
     if type(value) is float:
-        ok = (0.0 <= value < 1.0) if hyper.below_one else (0.0 <= value)
+        ok = ((0.0 <= value < 1.0) if hyper.below_one else
+              (0.0 <= value <= 1.0) if hyper.at_most_one else (0.0 <= value))
     else:
-        mask = (value >= 0) & (value < 1) if hyper.below_one else value >= 0
+        mask = ((value >= 0) & (value < 1) if hyper.below_one else
+                (value >= 0) & (value <= 1) if hyper.at_most_one else value >= 0)
         ok = bool(mask.all())
         if not ok:
             value = value[~mask].flat[0]
@@ -122,7 +124,9 @@ def check(spec, args):
     values = check_hypers(spec, args, theta)
     for f in spec.state_fields:
         array = getattr(state, f.field)
-        if not (type(array) is np.ndarray and array.shape == theta.shape
+        if f.scalar:
+            _check_state_scalar(spec, f, array, theta)
+        elif not (type(array) is np.ndarray and array.shape == theta.shape
                 and array.dtype == theta.dtype):
             _check_state_array(spec, f, array, theta, values, args)
     if type(state.t) is not int:
@@ -143,6 +147,30 @@ def _check_state_array(spec, f, array, theta, values, args):
     if array.shape != theta.shape or array.dtype != theta.dtype:
         raise ValueError(f"state.{f.field} has shape {array.shape} and dtype {array.dtype} "
                          f"but theta has shape {theta.shape} and dtype {theta.dtype}")
+
+
+def _check_state_scalar(spec, f, value, theta):
+    """A number per param (NAdam's μ-product): a real number, or — with arrays of
+    settings — a floating array of θ's dtype that broadcasts to θ's shape."""
+    if type(value) is float:
+        return
+    if value is None:
+        raise ValueError(f"state.{f.field} is None, but this step needs it: start from "
+                         f"{spec.init.__name__}(theta)")
+    array = np.asarray(value) if isinstance(value, (numbers.Real, np.ndarray, np.generic)) else None
+    if array is None or isinstance(value, (bool, np.bool_)) or array.dtype.kind not in "iuf":
+        raise TypeError(f"state.{f.field} must be a real number, got {value!r}")
+    if array.ndim == 0:
+        return
+    try:
+        fits = np.broadcast_shapes(array.shape, theta.shape) == theta.shape
+    except ValueError:
+        fits = False
+    if array.dtype.kind != "f" or array.dtype != theta.dtype or not fits:
+        raise ValueError(f"state.{f.field} is one number per param (floating, or an array of "
+                         f"theta's dtype that broadcasts to theta's shape for arrays of "
+                         f"settings), got shape {array.shape} and dtype {array.dtype}; theta "
+                         f"has shape {theta.shape} and dtype {theta.dtype}")
 
 
 def any_nonzero(value):

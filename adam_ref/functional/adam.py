@@ -136,4 +136,5 @@ ADAM = Spec(
     torch_args=("lr", "betas", "eps", "weight_decay", "amsgrad"),
     torch_kwargs=("maximize", "decoupled_weight_decay"),
     pairs={"betas": ("beta1", "beta2")},
+    switches=("foreach", "capturable", "differentiable", "fused"),
 )

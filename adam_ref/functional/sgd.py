@@ -99,4 +99,5 @@ SGD_SPEC = Spec(
     torch_kwargs=("maximize",),
     rule=_nesterov_rule,
     step_key=None,
+    switches=("foreach", "differentiable", "fused"),
 )

@@ -26,7 +26,7 @@ class Adam(AlgorithmOptimizer):
     """
 
     spec = ADAM
-    extra_kwargs = {"fused": False}
+    extra_kwargs = {"fused": None}
 
     def _inplace_args(self, group):
         """The hyperparameters of this step for the fused path, checked as every step is."""
@@ -45,9 +45,11 @@ class AdamW(Adam):
     before the Adam update, with λ = ``weight_decay`` (default 1e-2)."""
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
-                 amsgrad=False, *, maximize=False, fused=False, check_finite=True):
+                 amsgrad=False, *, maximize=False, foreach=None, capturable=False,
+                 differentiable=False, fused=None, check_finite=True):
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize,
-                         decoupled_weight_decay=True, fused=fused, check_finite=check_finite)
+                         decoupled_weight_decay=True, foreach=foreach, capturable=capturable,
+                         differentiable=differentiable, fused=fused, check_finite=check_finite)
 
     def load_state_dict(self, state_dict):
         super().load_state_dict(state_dict)

@@ -9,15 +9,18 @@ before anything is written.
 """
 
 import copy
+import functools
 import inspect
+import itertools
 import numbers
 import operator
+from collections import OrderedDict, defaultdict
 
 import numpy as np
 
 from ..functional._validate import check_count, check_flag, check_hypers, float_array
 
-__all__ = ["Param", "Optimizer", "AlgorithmOptimizer"]
+__all__ = ["Param", "Optimizer", "AlgorithmOptimizer", "RemovableHandle"]
 
 
 class Param:
@@ -58,6 +61,96 @@ class Param:
         return f"Param({name}shape={self.shape}, dtype={self.dtype})"
 
 
+class RemovableHandle:
+    """What every ``register_*_hook`` returns: ``remove()`` takes the hook out again.
+
+    Also a context manager (the hook is removed on leaving the ``with`` block), as
+    ``torch.utils.hooks.RemovableHandle``.
+    """
+
+    _ids = itertools.count()
+
+    def __init__(self, hooks):
+        self._hooks = hooks
+        self.id = next(RemovableHandle._ids)
+
+    def remove(self):
+        self._hooks.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+def _register(hooks, hook, prepend=False):
+    if not callable(hook):
+        raise TypeError(f"a hook must be callable, got {type(hook).__name__}")
+    handle = RemovableHandle(hooks)
+    hooks[handle.id] = hook
+    if prepend:
+        hooks.move_to_end(handle.id, last=False)
+    return handle
+
+
+def _hooked(step):
+    """``step`` running the optimizer's step hooks around it, as torch wraps every step.
+
+    Pre-hooks run first and may return ``(new_args, new_kwargs)`` (``args`` starts
+    with the optimizer, as in torch); post-hooks run after a step that returned. A
+    step that calls ``super().step()`` runs the hooks once.
+    """
+    @functools.wraps(step)
+    def wrapper(*args, **kwargs):
+        self = args[0]
+        if self.__dict__.get("_in_step"):
+            return step(*args, **kwargs)
+        for hook in list(self._optimizer_step_pre_hooks.values()):
+            result = hook(self, args, kwargs)
+            if result is not None:
+                if isinstance(result, tuple) and len(result) == 2:
+                    args, kwargs = result
+                else:
+                    raise RuntimeError(f"{step} must return None or a tuple of "
+                                       f"(new_args, new_kwargs), but got {result}.")
+        self._in_step = True
+        try:
+            out = step(*args, **kwargs)
+        finally:
+            self._in_step = False
+        if self._optimizer_step_post_hooks:
+            for hook in list(self._optimizer_step_post_hooks.values()):
+                hook(self, args, kwargs)
+        return out
+    wrapper.hooked = True
+    return wrapper
+
+
+# what the switches that cannot be honoured would need
+_REFUSED = {"capturable": "capturable=True cannot be honoured: it captures the step in a CUDA "
+                          "graph, and adam_ref runs NumPy on the CPU",
+            "differentiable": "differentiable=True cannot be honoured: adam_ref has no autograd, "
+                              "so a step cannot be differentiated through"}
+#: torch's switches that choose how a step is computed, with torch's defaults
+SWITCHES = {"foreach": None, "capturable": False, "differentiable": False, "fused": None}
+
+
+def check_switches(group):
+    """``foreach`` / ``fused`` (None, True or False) only ask for speed and are accepted;
+    ``capturable`` / ``differentiable`` must be False: True cannot be honoured."""
+    for name in ("foreach", "fused"):
+        if name in group:
+            check_flag(name, group[name], allow_none=True)
+    for name, message in _REFUSED.items():
+        if name in group:
+            check_flag(name, group[name])
+            if group[name]:
+                raise ValueError(message)
+    if group.get("fused") and group.get("foreach"):
+        raise ValueError("`fused` and `foreach` cannot be `True` together.")
+
+
 # torch's message; torch takes a set at the top level, but its order varies from run to run
 _SET_MESSAGE = ("optimizer parameters need to be organized in ordered collections, but the "
                 "ordering of tensors in sets will change between runs. Please use a list instead.")
@@ -66,8 +159,19 @@ _SET_MESSAGE = ("optimizer parameters need to be organized in ordered collection
 class Optimizer:
     """Base class: ``param_groups``, ``state``, ``step``, ``zero_grad``, ``state_dict``.
 
-    ``params`` is an iterable of :class:`Param` or of dicts holding ``"params"``
-    and per-group hyperparameters. ``check_finite=True`` (the default) refuses a
+    ``params`` is an iterable of :class:`Param`, of ``(name, Param)`` pairs (as
+    ``named_parameters()`` yields; the names are kept in the group's
+    ``param_names``), or of dicts holding ``"params"`` and per-group
+    hyperparameters. ``state`` is a ``defaultdict(dict)``, as torch's.
+
+    torch's switches are accepted with torch's defaults (keyword-only here, where
+    some of torch's are positional): ``foreach`` and ``fused`` only ask for speed
+    and have no effect in NumPy (except ``Adam(fused=True)``, an in-place path);
+    ``capturable=True`` (CUDA graphs) and ``differentiable=True`` (autograd through
+    the step) cannot be honoured and are refused. ``register_step_pre_hook``,
+    ``register_step_post_hook``, ``register_state_dict_pre_hook`` / ``_post_hook``
+    and ``register_load_state_dict_pre_hook`` / ``_post_hook`` work as torch's and
+    return a handle with ``remove()``. ``check_finite=True`` (the default) refuses a
     step when a gradient holds NaN or inf; ``False`` lets NaN propagate as torch does.
     After each step, ``last_trace[p]`` holds the trace of ``p``'s update.
     """
@@ -76,12 +180,26 @@ class Optimizer:
     _array_state_keys = ()
     #: those of them that can never be negative (averages of squares)
     _nonnegative_state_keys = ()
+    #: state entries that are one number per param (NAdam's ``mu_product``)
+    _scalar_state_keys = ()
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        step = cls.__dict__.get("step")
+        if callable(step) and not getattr(step, "hooked", False):
+            cls.step = _hooked(step)  # as torch patches every optimizer's step
 
     def __init__(self, params, defaults, *, check_finite=True):
         self.defaults = dict(defaults)
         check_flag("check_finite", check_finite)
         self.check_finite = bool(check_finite)
-        self.state = {}
+        self._optimizer_step_pre_hooks = OrderedDict()
+        self._optimizer_step_post_hooks = OrderedDict()
+        self._optimizer_state_dict_pre_hooks = OrderedDict()
+        self._optimizer_state_dict_post_hooks = OrderedDict()
+        self._optimizer_load_state_dict_pre_hooks = OrderedDict()
+        self._optimizer_load_state_dict_post_hooks = OrderedDict()
+        self.state = defaultdict(dict)  # as torch: ``state[p]`` is {} before p's first step
         self.param_groups = []
         self.last_trace = {}
         if isinstance(params, (Param, np.ndarray, dict)):
@@ -115,13 +233,26 @@ class Optimizer:
             params = [params]
         else:
             params = list(params)
+        names = [p[0] for p in params if isinstance(p, tuple) and len(p) == 2]
+        params = [p[1] if isinstance(p, tuple) and len(p) == 2 else p for p in params]
+        if names and len(names) != len(params):
+            raise ValueError("all optimizer params should be with/without names. "
+                             "Some param names are missing")
         for p in params:
             if not isinstance(p, Param):
                 raise TypeError("optimizer can only optimize Params, but one of the params is "
                                 f"{type(p).__module__}.{type(p).__name__}; wrap each array in "
                                 "adam_ref.Param(array)")
         group = {**self.defaults, **param_group, "params": params}
+        if names:
+            group["param_names"] = names
+        for other in self.param_groups:
+            if ("param_names" in group) != ("param_names" in other):
+                raise ValueError("all optimizer param groups should be with/without names. "
+                                 "cannot add param group "
+                                 f"{'with' if names else 'without'} names to the optimizer")
         self._check_fused(group)
+        check_switches(group)
         self._check_group(group)
         if len({id(p) for p in params}) != len(params):
             raise ValueError("optimizer contains a parameter group with duplicate parameters")
@@ -134,8 +265,12 @@ class Optimizer:
         """Raise ValueError (torch's message) for an invalid hyperparameter value."""
 
     def _check_fused(self, group):
-        if group.get("fused") and type(self)._inplace_args is Optimizer._inplace_args:
+        if group.get("fused") and "fused" not in self.defaults:
             raise ValueError(f"{type(self).__name__} has no fused implementation")
+
+    @property
+    def _has_inplace(self):
+        return type(self)._inplace_args is not Optimizer._inplace_args
 
     # ------------------------------------------------------------- stepping
     @staticmethod
@@ -192,13 +327,17 @@ class Optimizer:
                 f"{p.data.dtype} (non-finite) at step {self.state.get(p, {}).get('step', 0) + 1}; "
                 "nothing was updated (pass check_finite=False to let it propagate as torch does)")
 
+    @_hooked
     def step(self, closure=None):
         """Update every param that has a grad; return ``closure()``'s loss if given.
 
         Atomic: every grad is checked and every new value computed before any
         param or state entry is written, so a step that raises changes nothing.
         Groups with ``fused=True`` are updated in place, after all checks, by
-        the subclass's ``_update_inplace`` (bit-identical to ``_update``, no trace).
+        the subclass's ``_update_inplace`` (bit-identical to ``_update``, no trace);
+        in a class without one, ``fused`` (like ``foreach``) only asks for speed
+        and changes nothing. Step pre-hooks run before the step and post-hooks
+        after it, as in torch: a pre-hook's effects stay when the step then fails.
         """
         loss = None
         if closure is not None:
@@ -216,7 +355,7 @@ class Optimizer:
         plan = []
         for group, p, grad in work:
             state = self.state.get(p) or self._init_state(p, group)
-            if group.get("fused"):
+            if group.get("fused") and self._has_inplace:
                 # an in-place update cannot be undone: settle its arguments before any write
                 args = self._inplace_args(group)
                 plan.append((p, grad, self._inplace_state(p, state), args, None))
@@ -299,14 +438,27 @@ class Optimizer:
 
     # ------------------------------------------------------------- state dicts
     def state_dict(self):
-        """A deep copy of the state and groups, params referred to by index as in torch."""
+        """A deep copy of the state and groups, params referred to by index as in torch
+        (``param_names`` kept in each group). State-dict pre-hooks run first, post-hooks
+        last (one may return a new dict, which is then returned)."""
+        for hook in list(self._optimizer_state_dict_pre_hooks.values()):
+            hook(self)
+        state_dict = self._state_dict()
+        for hook in list(self._optimizer_state_dict_post_hooks.values()):
+            result = hook(self, state_dict)
+            if result is not None:
+                state_dict = result
+        return state_dict
+
+    def _state_dict(self):
         index = {}
         groups = []
         for group in self.param_groups:
             packed = {k: copy.deepcopy(v) for k, v in group.items() if k != "params"}
             packed["params"] = [index.setdefault(p, len(index)) for p in group["params"]]
             groups.append(packed)
-        state = {index[p]: copy.deepcopy(s) for p, s in self.state.items() if p in index}
+        # an empty entry (a param looked up in ``state`` before its first step) holds nothing
+        state = {index[p]: copy.deepcopy(s) for p, s in self.state.items() if p in index and s}
         return {"state": dict(sorted(state.items())), "param_groups": groups}
 
     def _state_keys(self, group):
@@ -314,7 +466,24 @@ class Optimizer:
         return ("step",) + self._array_state_keys
 
     def load_state_dict(self, state_dict):
-        """Load a dict from :meth:`state_dict`. Checked in full first; on error nothing changes."""
+        """Load a dict from :meth:`state_dict`. Checked in full first; on error nothing changes.
+
+        Load pre-hooks run first, on a shallow copy (one may return a new dict) and
+        post-hooks after a load that succeeded, as in torch; what a pre-hook did stays
+        when the load then fails. A group saved without a switch (``foreach``, ...)
+        takes this optimizer's default, as torch's ``__setstate__`` does.
+        """
+        if isinstance(state_dict, dict):
+            state_dict = state_dict.copy()
+        for hook in list(self._optimizer_load_state_dict_pre_hooks.values()):
+            result = hook(self, state_dict)
+            if result is not None:
+                state_dict = result
+        self._load_state_dict(state_dict)
+        for hook in list(self._optimizer_load_state_dict_post_hooks.values()):
+            hook(self)
+
+    def _load_state_dict(self, state_dict):
         if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= set(state_dict):
             raise ValueError("state_dict must be a dict with the keys 'state' and 'param_groups'")
         saved_groups = state_dict["param_groups"]
@@ -341,13 +510,24 @@ class Optimizer:
                     "loaded state dict contains a parameter group that doesn't match the size "
                     f"of optimizer's group (group {i}: saved {len(saved['params'])} params, "
                     f"optimizer has {len(group['params'])})")
-            missing = set(self.defaults) - set(saved)
+            missing = set(self.defaults) - set(saved) - set(SWITCHES)
             if missing:
                 raise ValueError(f"loaded parameter group {i} lacks {sorted(missing)}")
             new_group = {k: copy.deepcopy(v) for k, v in saved.items() if k != "params"}
+            for name in SWITCHES:
+                if name in self.defaults:
+                    new_group.setdefault(name, self.defaults[name])
             new_group["params"] = group["params"]
+            if "param_names" in group and "param_names" not in new_group:
+                new_group["param_names"] = group["param_names"]
+            if "param_names" in new_group and (
+                    not isinstance(new_group["param_names"], (list, tuple))
+                    or len(new_group["param_names"]) != len(group["params"])):
+                raise ValueError(f"loaded parameter group {i}: 'param_names' must be a list "
+                                 "with one name per param")
             try:
                 self._check_fused(new_group)
+                check_switches(new_group)
                 self._check_group(new_group)
             except (TypeError, ValueError) as error:
                 raise ValueError(f"loaded parameter group {i}: {error}") from None
@@ -361,7 +541,7 @@ class Optimizer:
             p, group = id_map[index]
             new_state[p] = self._checked_state(saved, p, group, f"loaded state of param {index}")
         self.param_groups = new_groups
-        self.state = new_state
+        self.state = defaultdict(dict, new_state)
         self.last_trace = {}
 
     def _checked_state(self, saved, p, group, label):
@@ -377,6 +557,8 @@ class Optimizer:
                     state[key] = check_count(value, f"{label}: 'step'")
                 except ValueError as error:
                     raise ValueError(str(error)) from None
+            elif key in self._scalar_state_keys:
+                state[key] = self._checked_scalar(value, f"{label}: {key!r}")
             elif key in self._array_state_keys:
                 array = np.asarray(value)
                 if array.dtype.kind != "f":
@@ -395,12 +577,51 @@ class Optimizer:
                 state[key] = copy.deepcopy(value)
         return state
 
+    @staticmethod
+    def _checked_scalar(value, label):
+        """A number kept per param (NAdam's ``mu_product``), as a float; torch saves it
+        as a 0-d tensor, here (or converted from torch) a number or a 0-d array."""
+        array = np.asarray(value) if isinstance(value, (numbers.Real, np.ndarray)) else None
+        if (array is None or isinstance(value, (bool, np.bool_)) or array.ndim != 0
+                or array.dtype.kind not in "iuf"):
+            raise ValueError(f"{label} must be a real number (a 0-d array), got {value!r}")
+        if not np.isfinite(array):
+            raise ValueError(f"{label} holds NaN or inf")
+        return float(array)
+
+    # ------------------------------------------------------------- hooks
+    def register_step_pre_hook(self, hook):
+        """``hook(optimizer, args, kwargs)`` runs before each step; it may return
+        ``(new_args, new_kwargs)``. Returns a handle whose ``remove()`` unregisters it."""
+        return _register(self._optimizer_step_pre_hooks, hook)
+
+    def register_step_post_hook(self, hook):
+        """``hook(optimizer, args, kwargs)`` runs after each step. Returns a handle."""
+        return _register(self._optimizer_step_post_hooks, hook)
+
+    def register_state_dict_pre_hook(self, hook, prepend=False):
+        """``hook(optimizer)`` runs before :meth:`state_dict` builds its dict."""
+        return _register(self._optimizer_state_dict_pre_hooks, hook, prepend)
+
+    def register_state_dict_post_hook(self, hook, prepend=False):
+        """``hook(optimizer, state_dict)`` runs on the dict; a dict it returns replaces it."""
+        return _register(self._optimizer_state_dict_post_hooks, hook, prepend)
+
+    def register_load_state_dict_pre_hook(self, hook, prepend=False):
+        """``hook(optimizer, state_dict)`` runs before a load; a dict it returns is loaded."""
+        return _register(self._optimizer_load_state_dict_pre_hooks, hook, prepend)
+
+    def register_load_state_dict_post_hook(self, hook, prepend=False):
+        """``hook(optimizer)`` runs after a load that succeeded."""
+        return _register(self._optimizer_load_state_dict_post_hooks, hook, prepend)
+
     def __repr__(self):
-        lines = [f"{type(self).__name__} ("]
+        """As torch's: the class name, then each group's settings, sorted by key."""
+        text = f"{type(self).__name__} ("
         for i, group in enumerate(self.param_groups):
-            lines.append(f"Parameter Group {i}")
-            lines += [f"    {k}: {group[k]}" for k in sorted(group) if k != "params"]
-        return "\n".join(lines) + "\n)"
+            text += f"\nParameter Group {i}\n"
+            text += "".join(f"    {k}: {group[k]}\n" for k in sorted(group) if k != "params")
+        return text + ")"
 
 
 class AlgorithmOptimizer(Optimizer):
@@ -415,22 +636,27 @@ class AlgorithmOptimizer(Optimizer):
     spec = None
     #: keyword-only arguments of the class beyond the description's (name → default)
     extra_kwargs = {}
+    #: torch makes every param's state in the constructor (Adagrad), not at its first step
+    eager_state = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         spec = cls.spec
-        cls._array_state_keys = tuple(f.key for f in spec.state_fields)
+        cls._array_state_keys = tuple(f.key for f in spec.state_fields if not f.scalar)
+        cls._scalar_state_keys = tuple(f.key for f in spec.state_fields if f.scalar)
         cls._nonnegative_state_keys = tuple(f.key for f in spec.state_fields if f.nonnegative)
         if "__init__" in cls.__dict__:  # its own signature (AdamW), which calls the spec's
             cls.__signature__ = None
         else:
             P = inspect.Parameter
             defaults = spec.torch_defaults()
+            switches = {n: SWITCHES[n] for n in spec.switches if n not in cls.extra_kwargs}
             cls.__signature__ = cls._signature = inspect.Signature(
                 [P("params", P.POSITIONAL_OR_KEYWORD)]
                 + [P(n, P.POSITIONAL_OR_KEYWORD, default=defaults[n]) for n in spec.torch_args]
                 + [P(n, P.KEYWORD_ONLY, default=defaults[n]) for n in spec.torch_kwargs]
                 + [P(n, P.KEYWORD_ONLY, default=d) for n, d in cls.extra_kwargs.items()]
+                + [P(n, P.KEYWORD_ONLY, default=d) for n, d in switches.items()]
                 + [P("check_finite", P.KEYWORD_ONLY, default=True)])
 
     def __init__(self, params, *args, **kwargs):
@@ -438,8 +664,13 @@ class AlgorithmOptimizer(Optimizer):
         bound.apply_defaults()
         defaults = dict(bound.arguments)
         params, check_finite = defaults.pop("params"), defaults.pop("check_finite")
+        check_switches(defaults)
         self._check_group(defaults)
         super().__init__(params, defaults, check_finite=check_finite)
+        if self.eager_state:
+            for group in self.param_groups:
+                for p in group["params"]:
+                    self.state[p] = self._init_state(p, group)
 
     def _check_group(self, group):
         kwargs = self.spec.step_kwargs(group)
@@ -453,11 +684,13 @@ class AlgorithmOptimizer(Optimizer):
         """The group's values of this step as the step's keywords, checked by the one
         validation point; re-checked only when a value changed (one identity comparison)."""
         spec = self.spec
-        values = tuple(group[name] for name in spec.torch_args + spec.torch_kwargs)
+        values = tuple(group[name] for name in spec.torch_args + spec.torch_kwargs) + tuple(
+            group.get(name) for name in SWITCHES)
         cache = self.__dict__.setdefault("_checked", {})
         seen = cache.get(id(group))
         if seen is not None and all(map(operator.is_, seen[0], values)):
             return seen[1]
+        check_switches(group)
         kwargs = spec.step_kwargs(group)
         kwargs.update(zip((h.name for h in spec.hypers), check_hypers(spec, kwargs)))
         flat = [x for v in values for x in (v if type(v) is tuple else (v,))]
@@ -468,9 +701,15 @@ class AlgorithmOptimizer(Optimizer):
     def _state_keys(self, group):
         return self.spec.state_keys(self.spec.step_kwargs(group))
 
+    def _init_kwargs(self, group):
+        """The keywords of ``spec.init`` (Adagrad's ``initial_accumulator_value``)."""
+        kwargs = self.spec.step_kwargs(group)
+        return {name: kwargs[name] for name in self.spec.init_keywords}
+
     def _init_state(self, p, group):
         kwargs = self.spec.step_kwargs(group)
-        return {"step": 0, **{f.key: np.zeros_like(p.data) for f in self.spec.state_fields
+        fresh = self.spec.init(p.data, **self._init_kwargs(group))
+        return {"step": 0, **{f.key: getattr(fresh, f.field) for f in self.spec.state_fields
                               if f.zeros and (f.when is None or f.when(kwargs))}}
 
     def _update(self, theta, grad, state, group):
@@ -481,7 +720,8 @@ class AlgorithmOptimizer(Optimizer):
                 kept.append(f)
                 # an entry switched on mid-run (amsgrad, momentum, centered) starts from zero
                 arrays[f.field] = (state[f.key] if f.key in state
-                                   else np.zeros_like(theta) if f.zeros else None)
+                                   else np.zeros_like(theta) if f.zeros and not f.scalar
+                                   else getattr(spec.init(theta), f.field))
             else:
                 arrays[f.field] = None
         theta_next, s, trace = spec.step(theta, grad, spec.state(state.get("step", 0), **arrays),

@@ -21,8 +21,8 @@ class SGD(AlgorithmOptimizer):
 
     spec = SGD_SPEC
 
-    def state_dict(self):
-        state_dict = super().state_dict()
+    def _state_dict(self):
+        state_dict = super()._state_dict()
         saved = {}
         for index, state in state_dict["state"].items():
             state = {k: v for k, v in state.items() if k != "step"}
