@@ -122,14 +122,7 @@ class Module:
     def zero_grad(self, set_to_none=True):
         """Reset every Param's grad: to None (torch's default), or to zeros in place."""
         for p in self.parameters():
-            if p.grad is None:
-                continue
-            if set_to_none:
-                p.grad = None
-            elif isinstance(p.grad, np.ndarray) and p.grad.flags.writeable:
-                p.grad[...] = 0
-            else:
-                p.grad = np.zeros_like(p.data)
+            p.zero_grad(set_to_none)
 
     # ------------------------------------------------------------- state dicts
     def state_dict(self):

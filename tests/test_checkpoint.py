@@ -11,19 +11,10 @@ import zipfile
 import numpy as np
 import pytest
 
-from adam_ref import Adam, AdamW, Param
+from adam_ref import Adam, AdamW, Param, lr_scheduler
 from adam_ref.checkpoint import load_checkpoint, save_checkpoint
 
-try:
-    from adam_ref import lr_scheduler
-except ImportError:  # the schedulers ship separately; their tests skip without them
-    lr_scheduler = None
-
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-
-needs_scheduler = pytest.mark.skipif(lr_scheduler is None, reason="adam_ref.lr_scheduler is "
-                                     "not available")
-
 
 def make(seed=0, cls=Adam, dtype=np.float64):
     rng = np.random.default_rng(seed)
@@ -102,7 +93,6 @@ def test_round_trip_keeps_types(tmp_path):
     assert meta["optimizer"] == "Adam" and meta["params"][1] == {"shape": [2, 2], "dtype": "<f8"}
 
 
-@needs_scheduler
 @pytest.mark.parametrize("make_scheduler", [
     lambda opt: lr_scheduler.StepLR(opt, step_size=3, gamma=0.5),
     lambda opt: lr_scheduler.MultiStepLR(opt, milestones=[2, 5, 5, 9], gamma=0.3),
@@ -313,7 +303,6 @@ def test_wrong_arguments_are_type_errors(tmp_path):
         load_checkpoint(path, {"state": {}})
 
 
-@needs_scheduler
 def test_a_bad_scheduler_state_undoes_the_optimizer_load(tmp_path):
     opt, params = make()
     sched = lr_scheduler.StepLR(opt, step_size=2)
@@ -749,7 +738,6 @@ def test_a_save_killed_midway_leaves_the_old_file_and_the_next_save_cleans_up(tm
 
 # --------------------------------------------------------------------------- what saves, loads
 
-@needs_scheduler
 @pytest.mark.parametrize("make_scheduler", [
     lambda opt: lr_scheduler.StepLR(opt, step_size=2, gamma=0.5),
     lambda opt: lr_scheduler.CosineAnnealingLR(opt, T_max=10),
@@ -778,7 +766,6 @@ def test_a_group_added_after_the_scheduler_saves_and_loads(tmp_path, make_schedu
     assert everything(fresh, fresh_params, fresh_sched) == everything(opt, params, sched)
 
 
-@needs_scheduler
 def test_a_scheduler_state_of_other_length_is_still_refused(tmp_path):
     opt, params = make()
     sched = lr_scheduler.StepLR(opt, step_size=2)

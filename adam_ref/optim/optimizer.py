@@ -48,6 +48,18 @@ class Param:
                              "place, so pass a writeable copy (np.array(data))")
         self._data = array
 
+    def zero_grad(self, set_to_none=True):
+        """What ``optimizer.zero_grad()`` and ``module.zero_grad()`` do to each Param: the
+        grad becomes None, or zeros (in place where the grad array is writeable)."""
+        if self.grad is None:
+            return
+        if set_to_none:
+            self.grad = None
+        elif isinstance(self.grad, np.ndarray) and self.grad.flags.writeable:
+            self.grad[...] = 0
+        else:
+            self.grad = np.zeros_like(self._data)
+
     @property
     def shape(self):
         return self._data.shape
@@ -427,14 +439,7 @@ class Optimizer:
         """Reset every grad: to None (the default, as in torch), or to zeros in place."""
         for group in self.param_groups:
             for p in group["params"]:
-                if p.grad is None:
-                    continue
-                if set_to_none:
-                    p.grad = None
-                elif isinstance(p.grad, np.ndarray) and p.grad.flags.writeable:
-                    p.grad[...] = 0
-                else:
-                    p.grad = np.zeros_like(p.data)
+                p.zero_grad(set_to_none)
 
     # ------------------------------------------------------------- state dicts
     def state_dict(self):
