@@ -414,3 +414,20 @@ def test_a_param_group_takes_real_numbers_not_arrays(spec, fused):
     with pytest.raises(TypeError, match="arrays of settings are for the functional steps"):
         opt.step()
     assert_same(snapshot(opt, params), before)
+
+
+@pytest.mark.parametrize("spec, fused", PATHS,
+                         ids=[f"{s.name}-{'fused' if f else 'traced'}" for s, f in PATHS])
+def test_a_groups_values_are_checked_again_only_when_one_changed(spec, fused, monkeypatch):
+    import adam_ref.optim.optimizer as layer
+    calls = []
+    real = layer.check_hypers
+    monkeypatch.setattr(layer, "check_hypers", lambda *a, **k: calls.append(1) or real(*a, **k))
+    opt, params = stepped(spec, fused)
+    calls.clear()
+    for _ in range(3):
+        opt.step()
+    assert calls == []  # nothing changed: one comparison per group, no check
+    opt.param_groups[0]["lr"] = 0.5 * opt.param_groups[0]["lr"]
+    opt.step()
+    assert calls == [1]  # one value changed: checked once, at this step

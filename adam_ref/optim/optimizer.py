@@ -139,6 +139,9 @@ def _hooked(step):
     return wrapper
 
 
+# values that cannot change behind the cache's back
+_IMMUTABLE = (float, int, bool, type(None))
+
 # what the switches that cannot be honoured would need
 _REFUSED = {"capturable": "capturable=True cannot be honoured: it captures the step in a CUDA "
                           "graph, and adam_ref runs NumPy on the CPU",
@@ -699,7 +702,7 @@ class AlgorithmOptimizer(Optimizer):
         kwargs = spec.step_kwargs(group)
         kwargs.update(zip((h.name for h in spec.hypers), check_hypers(spec, kwargs)))
         flat = [x for v in values for x in (v if type(v) is tuple else (v,))]
-        if all(type(x) in (float, int, bool) for x in flat):  # a 0-d array or list may change
+        if all(type(x) in _IMMUTABLE for x in flat):  # a 0-d array or a list may change
             cache[id(group)] = (values, kwargs)
         return kwargs
 
