@@ -10,7 +10,8 @@
 from . import functional, lr_scheduler, nn
 from .optim import Adam, Adamax, AdamW, Optimizer, Param, RMSprop, SGD
 from .checkpoint import load_checkpoint, save_checkpoint
+from .grade import check_step
 
 __version__ = "0.1.0"
 __all__ = ["functional", "lr_scheduler", "nn", "Param", "Optimizer", "Adam", "AdamW",
-           "SGD", "RMSprop", "Adamax", "save_checkpoint", "load_checkpoint"]
+           "SGD", "RMSprop", "Adamax", "save_checkpoint", "load_checkpoint", "check_step"]
