@@ -410,7 +410,11 @@ def _as_float_array(value, shape):
 
 
 def _call_kwargs(step, spec, kw, explicit):
-    """The reference's keywords that the student's step takes; or a finding."""
+    """The reference's keywords that the student's step takes, and those it lacks.
+
+    adam_ref's own variant switches (``spec.options``) are passed only when given.
+    """
+    kw = {n: v for n, v in kw.items() if n not in spec.options or n in explicit}
     try:
         params = inspect.signature(step).parameters
     except (TypeError, ValueError):
