@@ -441,7 +441,9 @@ def check_step(step, init=None, algorithm="adam", steps=DEFAULT_STEPS, seed=0, *
     The two run ``steps`` steps from the same θ₀ (7 coordinates, float64) on
     :func:`exposing_gradients` ``(steps, seed)``. Fields are compared in the order of
     the trace, those the student returned, and θ always. The run stops at the first
-    mismatch, exception or wrong return value.
+    mismatch, exception or wrong return value. NumPy's warnings for division by zero,
+    invalid values and overflow are silenced inside the student's step: the inf or
+    NaN they produce is reported as the mismatch instead.
 
     Returns a :class:`Report`: ``ok``, ``first_mismatch`` (None or a :class:`Mismatch`
     with ``t`` from 1), ``hint`` and a readable ``str()``. Bad arguments of this
@@ -500,7 +502,8 @@ def check_step(step, init=None, algorithm="adam", steps=DEFAULT_STEPS, seed=0, *
         ref_theta, ref_state, trace = spec.step(ref_theta, g, ref_state, **kw)
         expected = dict(trace.items())
         try:
-            out = step(theta.copy(), g.copy(), state, **call_kw)
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                out = step(theta.copy(), g.copy(), state, **call_kw)  # inf and NaN are findings
         except Exception as error:
             return finish(t - 1, Mismatch(t, "exception", None, _error_text(error)),
                           f"your step raised {type(error).__name__} at step t = {t}: {error}",

@@ -412,3 +412,9 @@ def test_step_count_started_at_one():
     report = check_step(paper_adam(), init)
     assert (report.first_mismatch.t, report.first_mismatch.field) == (1, "m_hat")
     assert "t + 1" in report.hint
+
+
+def test_division_by_zero_is_a_finding_not_a_warning(recwarn):
+    report = check_step(paper_adam("t_before_increment"), student_init)
+    assert not report.ok and report.first_mismatch.t == 1
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
