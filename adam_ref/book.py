@@ -322,6 +322,10 @@ def _captions():
 
 # --------------------------------------------------------------------------- the build
 
+# a relative link to a notebook (``solutions/01_adam_by_hand.ipynb#part``): its page in the book
+_NOTEBOOK_LINK = re.compile(r'href="((?![a-z][a-z0-9+.-]*:)[^"#:]+)\.ipynb(#[^"]*)?"')
+
+
 def build_book(out, lang="en", *, source=ROOT, jobs=2, log=print):
     """Build the book into ``out``; return the list of pages written (relative to ``out``).
 
@@ -450,6 +454,7 @@ def _edition(site, folder, depth, lang, notebooks, executed, exporter, source, c
         except Exception as error:  # a template or a markdown cell nbconvert cannot render
             raise BookError(f"{path.name} could not be exported: {_first_line(error)}") from None
         body = _embed_local_images(_strip_css_comments(body), path.parent, source, path.name)
+        body = _NOTEBOOK_LINK.sub(r'href="\1.html\2"', body)  # a lesson's links to lessons
         _check_offline(body, target.name)
         target.write_text(body, encoding="utf-8")
         written.append(target.relative_to(site).as_posix())

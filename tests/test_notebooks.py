@@ -1,25 +1,65 @@
-"""The lesson notebooks run top to bottom in a fresh kernel and are stored clean.
+"""The lesson notebooks and their worked solutions run top to bottom in a fresh kernel
+and are stored clean.
 
 Each notebook checks its own claims with ``assert`` cells, so running it is the test.
-The notebook is executed in memory (nothing is written back) with notebooks/ as the
-working directory and matplotlib's non-interactive Agg backend.
+The notebook is executed in memory (nothing is written back) with its own folder as
+the working directory and matplotlib's non-interactive Agg backend.
 """
 
 import json
 import pathlib
+import re
 
 import pytest
 
 NOTEBOOKS = pathlib.Path(__file__).resolve().parent.parent / "notebooks"
-PATHS = sorted(NOTEBOOKS.glob("*.ipynb"))
+LESSONS = sorted(NOTEBOOKS.glob("*.ipynb"))
+SOLUTIONS = sorted((NOTEBOOKS / "solutions").glob("*.ipynb"))
+PATHS = LESSONS + SOLUTIONS
 CELL_TIMEOUT = 120  # seconds; a hung cell fails instead of blocking the suite
+NAME = re.compile(r"^(\d\d)_[a-z0-9_]+\.ipynb$")
 
 
-def test_there_are_eight_lessons():
-    assert [p.name[:3] for p in PATHS] == [f"{i:02d}_" for i in range(1, 9)]
+def number(path):
+    return int(NAME.match(path.name).group(1))
 
 
-@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.stem)
+def node_id(path):
+    return f"solutions/{path.stem}" if path.parent.name == "solutions" else path.stem
+
+
+def test_lessons_are_numbered():
+    """Every lesson is NN_name.ipynb with its own number; lessons 1 to 8 all exist."""
+    assert all(NAME.match(p.name) for p in LESSONS), [p.name for p in LESSONS]
+    numbers = [number(p) for p in LESSONS]
+    assert len(numbers) == len(set(numbers)), "two lessons share a number"
+    assert set(range(1, 9)) <= set(numbers)
+    assert min(numbers) == 1
+
+
+def has_exercises(path):
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    return any(cell["cell_type"] == "markdown" and "## Exercises" in "".join(cell["source"])
+               for cell in nb["cells"])
+
+
+def test_each_lesson_with_exercises_has_one_solution_notebook():
+    assert all(NAME.match(p.name) for p in SOLUTIONS), [p.name for p in SOLUTIONS]
+    lessons = {p.name for p in LESSONS if has_exercises(p)}
+    assert {p.name for p in SOLUTIONS} == lessons
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=node_id)
+def test_lesson_ends_with_key_points_before_its_exercises(path):
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    headings = [line for cell in nb["cells"] if cell["cell_type"] == "markdown"
+                for line in "".join(cell["source"]).splitlines() if line.startswith("## ")]
+    assert "## Key points" in headings
+    if "## Exercises" in headings:
+        assert headings.index("## Key points") == headings.index("## Exercises") - 1
+
+
+@pytest.mark.parametrize("path", PATHS, ids=node_id)
 def test_notebook_is_stored_without_outputs(path):
     nb = json.loads(path.read_text(encoding="utf-8"))
     assert nb["metadata"]["kernelspec"]["name"] == "python3"
@@ -29,7 +69,7 @@ def test_notebook_is_stored_without_outputs(path):
             assert cell["execution_count"] is None, f"cell {i} has an execution count"
 
 
-@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", PATHS, ids=node_id)
 def test_notebook_runs(path, monkeypatch):
     nbformat = pytest.importorskip("nbformat", reason="running notebooks needs nbformat")
     nbclient = pytest.importorskip("nbclient", reason="running notebooks needs nbclient")
@@ -38,5 +78,5 @@ def test_notebook_runs(path, monkeypatch):
     nb = nbformat.read(path, as_version=4)
     client = nbclient.NotebookClient(
         nb, timeout=CELL_TIMEOUT, kernel_name="python3",
-        resources={"metadata": {"path": str(NOTEBOOKS)}})
+        resources={"metadata": {"path": str(path.parent)}})
     client.execute()  # raises CellExecutionError, naming the cell, on the first error
