@@ -47,6 +47,7 @@ _EN = {
     "weight_decay.title": "L2 decay vs decoupled decay",
     "sweeps.panel": "{symbol} swept",
     "sweeps.title": "one call, K settings",
+    "sweeps.fixed": "{objective}, {settings}",
     "schedules.lr": r"learning rate $\alpha_t$",
     "schedules.title": "learning-rate schedules",
     "sparse.panel": r"$\theta_{{i}}$: gradient w.p. $p$ = {p:g}, $h$ = {h:g}",
@@ -183,6 +184,7 @@ _ZH = {
     "weight_decay.title": "L2 正则与解耦权重衰减",
     "sweeps.panel": "扫描 {symbol}",
     "sweeps.title": "一次调用，K 组超参数",
+    "sweeps.fixed": "{objective}，{settings}",
     "schedules.lr": r"学习率 $\alpha_t$",
     "schedules.title": "学习率调度",
     "sparse.panel": r"$\theta_{{i}}$：以概率 $p$ = {p:g} 有梯度，$h$ = {h:g}",
@@ -229,17 +231,17 @@ _ZH = {
     "fig.reddi": r"Reddi 等人 (2018)：$x \in [-1, 1]$，$x_0$ = 0，"
                  r"$\alpha_t = {alpha:g}/\sqrt{t}$，$\beta_1$ = 0.9，$\beta_2$ = 0.99，"
                  r"$\epsilon$ = 1e-8" "\n"
-                 r"上：$t$ mod 101 = 1 时 $f_t(x)$ = 1010$x$，否则为 $-10x$；"
-                 r"下：以概率 0.01 为 1010$x$，否则为 $-10x$（随机种子 0, 1, 2）" "\n"
+                 r"上：$t$ mod 101 = 1 时 $f_t(x)$ = 1010$x$，否则 $-10x$；"
+                 r"下：以概率 0.01 取 1010$x$，否则 $-10x$（种子 0, 1, 2）" "\n"
                  r"右下：期望遗憾 $\mathrm{E}[R_t] = \Sigma_{s \leq t}\, "
                  r"{mean_slope:g}\,(x_{s-1} + 1)$，因为 $\mathrm{E}[f_t(x)] = {mean_slope:g}x$",
-    "fig.weight_decay": "二次函数，eig(A) = (1, 0.01)，θ* = (1, 1)，θ₀ = 0，"
+    "fig.weight_decay": r"二次函数，eig(A) = (1, 0.01)，$\theta^*$ = (1, 1)，$\theta_0$ = 0，"
                         r"$\alpha$={lr:g}，$\lambda$={lam:g}，"
                         r"$\beta_1$=0.9，$\beta_2$=0.999" "\n"
                         "L2 正则是梯度的一部分，所以 Adam 收敛到正则化后的最小值点"
                         r"（平坦方向的 $\theta_2$ 缩小 10 倍）；AdamW 的解耦权重衰减不经过梯度，"
                         "最终停在 $f$ 的最小值点附近",
-    "fig.hyperparameter_sweep": "Adam 在{objective}上从 (1, 1) 出发 {steps} 步；每个子图同时推进 "
+    "fig.hyperparameter_sweep": "Adam 在{objective} 上从 (1, 1) 出发 {steps} 步；每个子图同时推进 "
                                 "K = 4 组超参数：θ 的形状是 (4, 2)，被扫描的超参数是 (4, 1) 的数组",
     "fig.lr_schedules": r"Adam($\alpha$={lr:g}) 在带噪声的二次函数上（$\sigma$=0.5，随机种子 3）："
                         r"$f(\theta_t)$ 的噪声底随 $\alpha_t$ 变化",
@@ -256,7 +258,7 @@ _ZH = {
     "fig.paths_rosenbrock_anim": "{objective}，从 (0, 2.5) 出发 1000 步",
     "fig.paths_saddle_anim": "{objective}，从 (0.9, 0.001) 出发 60 步",
     "fig.reddi_anim": r"Reddi 等人 (2018)：$t$ mod 101 = 1 时 $f_t(x)$ = 1010$x$，否则为 $-10x$，"
-                      r"投影到 [−1, 1]；$x_0$ = 0，$\alpha_t = {alpha:g}/\sqrt{t}$，"
+                      r"投影到 [−1, 1]；$x_0 = 0$，$\alpha_t = {alpha:g}/\sqrt{t}$，"
                       r"$\beta_1$ = 0.9，$\beta_2$ = 0.99",
     "list.moments": "Adam 在带噪声的二次函数上每一步的 g、m、v、m̂、v̂",
     "list.constant_gradient": "恒定梯度下未修正的 m、v 慢慢爬升；m̂ = g、v̂ = g² 精确成立",

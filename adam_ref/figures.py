@@ -214,7 +214,8 @@ def hyperparameter_sweep():
         h = record_step(adam_step, objective, np.tile(theta0, (len(values), 1)), steps,
                         **{key: column}, **fixed)
         panels.append((h, symbol, values,
-                       f"{_t(f'objective.{objective.name}')}, {plots.settings_text(fixed)}",
+                       _t("sweeps.fixed", objective=_t(f"objective.{objective.name}"),
+                          settings=plots.settings_text(fixed)),
                        objective))
     return plots.plot_sweeps(panels, title=_t("fig.hyperparameter_sweep", steps=steps,
                                               objective=describe(quadratic)))

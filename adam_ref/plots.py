@@ -114,9 +114,18 @@ def _t(key, **values):
     return _text.text(_language, key, **values)
 
 
+#: characters of the objectives' descriptions that a language's font may lack, as mathtext
+#: (inside a line with mathtext, plain text is drawn in the first font, without a fallback)
+_AS_MATH = {"ᵀ": r"$^{\mathsf{T}}$", "ᵢ": "$_i$", "₀": "$_0$"}
+
+
 def describe(objective):
     """An objective's description in the current language."""
-    return _text.describe(_language, objective)
+    description = _text.describe(_language, objective)
+    if _language in FONTS:
+        for char, math in _AS_MATH.items():
+            description = description.replace(char, math)
+    return description
 
 
 def _styled(plot):
@@ -236,7 +245,10 @@ def _pieces(word):
     pieces, math = [""], False
     for char in word:
         wide = not math and _WIDE.match(char)
-        if wide and pieces[-1] and char not in _NO_LINE_START:
+        if wide and char in _NO_LINE_START:  # stays with what comes before it
+            if not pieces[-1] and len(pieces) > 1:
+                pieces.pop()
+        elif wide and pieces[-1]:
             pieces.append("")
         pieces[-1] += char
         if char == "$":
@@ -256,7 +268,8 @@ def _wrap(text, width):
         else:
             words.append(word)
     for word in words:
-        for k, piece in enumerate(_pieces(word)):
+        pieces = _pieces(word)
+        for k, piece in enumerate(pieces):
             visible = len(re.sub(r"\\[A-Za-z]+|[{}_^$]", lambda c: "x" * (len(c[0]) > 1),
                                  piece)) + len(_WIDE.findall(piece))
             if line and shown + visible > width:
@@ -265,7 +278,7 @@ def _wrap(text, width):
             elif line and k == 0:
                 line.append(" ")
             line.append(piece)
-            shown += visible + (k == 0)
+            shown += visible + (k == len(pieces) - 1)  # and the space after the word
     return "\n".join(lines + ["".join(line)])
 
 
