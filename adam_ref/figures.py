@@ -3,6 +3,9 @@ r"""The teaching figures: one function per figure, each runs the library and cal
 ``FIGURES`` maps each name to ``(function, what it teaches)``; ``python -m
 adam_ref figures`` writes them all. Every run is deterministic (fixed seeds,
 fixed starting points), and every caption states the settings it ran with.
+Every title and label is looked up in the current language's table
+(:func:`adam_ref.plots.use_language`); the descriptions in ``FIGURES`` are the
+English ones (``figures --list --lang zh`` shows the Chinese).
 """
 
 import functools

@@ -1,10 +1,17 @@
 r"""Teaching plots: each function takes histories (or plain numbers) and returns a Figure.
 
-Nothing here shows a window or touches global state: every figure is a
-:class:`matplotlib.figure.Figure` built inside ``matplotlib.rc_context(STYLE)``,
-so it renders with the Agg backend on a machine without a display. Colours are
-the Okabe–Ito palette (safe for the common colour-vision deficiencies); symbols
-are the paper's: g_t, m_t, v_t, m̂_t, v̂_t, β1, β2, ε, α.
+Nothing here shows a window or touches matplotlib's global state: every figure is a
+:class:`matplotlib.figure.Figure` built inside ``matplotlib.rc_context(style())``,
+so it renders with the Agg backend on a machine without a display.
+
+Every word a figure shows comes from the tables of :mod:`adam_ref._text`, in the
+language set by :func:`use_language` (``"en"`` by default; ``"zh"`` with the ``zh``
+extra, whose CJK font :func:`style` puts first in ``font.family``). A lesson
+switches language with one line, ``plots.use_language("zh")``; titles and labels
+passed in are drawn as given.
+
+Colours are the Okabe–Ito palette (safe for the common colour-vision
+deficiencies); symbols are the paper's: g_t, m_t, v_t, m̂_t, v̂_t, β1, β2, ε, α.
 """
 
 import functools
@@ -19,8 +26,8 @@ from . import _text
 from .functional import ALGORITHMS
 from .history import History
 
-__all__ = ["PALETTE", "STYLE", "LanguageUnavailable", "language", "use_language", "style",
-           "effective_step_factor", "settings_text", "plot_moments",
+__all__ = ["PALETTE", "STYLE", "FONTS", "LanguageUnavailable", "language", "use_language", "style",
+           "describe", "effective_step_factor", "settings_text", "plot_moments",
            "plot_constant_gradient", "plot_ema_kernels", "plot_bias_correction",
            "plot_bias_correction_runs", "plot_paths", "plot_reddi", "plot_weight_decay",
            "plot_sweeps", "plot_schedules", "plot_sparse", "plot_eps_forms"]
