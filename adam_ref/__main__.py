@@ -1,13 +1,14 @@
 """``python -m adam_ref figures`` (or ``adam-ref figures``): regenerate the teaching figures.
 
-    adam-ref figures [--out DIR] [--only NAME ...] [--list] [--format png|svg]
+    adam-ref figures [--lang en|zh] [--out DIR] [--only NAME ...] [--list] [--format png|svg]
 
 Output is the same to the byte on every run with the same matplotlib and
 FreeType: fixed seeds, fixed size and dpi, no dates or software tags in the
 files. Figures are plain ``Figure`` objects rendered by Agg (or the SVG
 backend), so no display is needed and pyplot is never imported.
 ``MANIFEST.json`` next to the figures records each file's sha256 and the
-versions that produced it. ``adam-ref book`` builds the lessons as an offline web
+versions that produced it. ``--lang zh`` draws every text in Chinese, into
+``figures/zh`` unless ``--out`` says otherwise (it needs the ``zh`` extra, the font). ``adam-ref book`` builds the lessons as an offline web
 site (see :mod:`adam_ref.book`).
 """
 
@@ -27,18 +28,25 @@ import matplotlib
 import numpy as np
 from matplotlib import ft2font
 
-from . import __version__, book
+from . import __version__, _text, book, plots
 from .figures import ANIMATIONS, FIGURES
-from .plots import STYLE
 
 #: metadata left out of the files (timestamps, tool versions), so the bytes depend only on the figure
 METADATA = {"png": {"Software": None}, "svg": {"Date": None, "Creator": None}}
 
 
-def versions():
-    """The versions that decide the bytes of a figure."""
-    return {"adam_ref": __version__, "matplotlib": matplotlib.__version__, "numpy": np.__version__,
-            "freetype": ft2font.__freetype_version__}
+def versions(lang="en"):
+    """The versions that decide the bytes of a figure (in ``lang``: its font package too)."""
+    found = {"adam_ref": __version__, "matplotlib": matplotlib.__version__,
+             "numpy": np.__version__, "freetype": ft2font.__freetype_version__}
+    if lang in plots.FONTS:
+        from importlib import metadata
+        package = plots.FONTS[lang][0].replace("_", "-")
+        try:
+            found[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            found[package] = None
+    return found
 
 
 def sha256(path):
@@ -54,11 +62,12 @@ _NOT_STYLE = {"backend", "backend_fallback", "interactive", "toolbar", "timezone
 
 
 def project_style():
-    """matplotlib's built-in defaults plus the project's :data:`~adam_ref.plots.STYLE`: the
-    rcParams every figure is made with, whatever a ``matplotlibrc`` or style sheet says."""
+    """matplotlib's built-in defaults plus the project's :data:`~adam_ref.plots.STYLE` (with the
+    current language's font): the rcParams every figure is made with, whatever a
+    ``matplotlibrc`` or style sheet says."""
     style = {key: value for key, value in matplotlib.rcParamsDefault.items()
              if key not in _NOT_STYLE}
-    return {**style, **STYLE}
+    return {**style, **plots.style()}
 
 
 def write_figures(names, out, fmt):
@@ -89,22 +98,22 @@ _JSON_BRACKET = re.compile(r"[\[\]{}]")
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 
 
-def old_entries(manifest_path):
+def old_entries(manifest_path, lang="en"):
     """The ``files`` of the manifest at ``manifest_path`` if the same versions wrote it, else {}.
 
     A manifest that is missing, not JSON, nested more than 8 deep, over 1 MB, or
     whose ``files`` is not a dict of file name → sha256 (both str) counts as
     unreadable: it is replaced, not merged (see :func:`manifest_problem`).
     """
-    return _read_manifest(manifest_path)[0]
+    return _read_manifest(manifest_path, lang)[0]
 
 
-def manifest_problem(manifest_path):
+def manifest_problem(manifest_path, lang="en"):
     """Why the manifest at ``manifest_path`` cannot be merged (None when it can, or is absent)."""
-    return _read_manifest(manifest_path)[1]
+    return _read_manifest(manifest_path, lang)[1]
 
 
-def _read_manifest(manifest_path):
+def _read_manifest(manifest_path, lang="en"):
     try:
         with open(manifest_path, "rb") as file:
             raw = file.read(2 ** 20 + 1)
@@ -127,19 +136,20 @@ def _read_manifest(manifest_path):
             isinstance(name, str) and isinstance(digest, str)
             for name, digest in old.get("files", {}).items()):
         return {}, "it does not list files and their sha256"
-    if old.get("versions") != versions():
+    if old.get("versions") != versions(lang):
         return {}, None  # written by other versions: replaced, which is expected
     return dict(old.get("files", {})), None
 
 
-def write_manifest(out, paths):
+def write_manifest(out, paths, lang="en"):
     """Add ``paths`` to ``out/MANIFEST.json``; the entries of other files are kept
     when the manifest was written by the same versions, dropped otherwise. The
     manifest is written under a temporary name and renamed."""
     manifest_path = os.path.join(out, "MANIFEST.json")
-    files = old_entries(manifest_path)
+    files = old_entries(manifest_path, lang)
     files.update({os.path.basename(p): sha256(p) for p in paths})
-    manifest = {"command": "python -m adam_ref figures", "versions": versions(),
+    command = "python -m adam_ref figures" + (f" --lang {lang}" if lang != "en" else "")
+    manifest = {"command": command, "versions": versions(lang),
                 "files": dict(sorted(files.items()))}
     tmp = os.path.join(out, f".MANIFEST.{secrets.token_hex(4)}.tmp")
     try:
@@ -159,8 +169,11 @@ def _parser():
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     figures = commands.add_parser("figures", help="regenerate the teaching figures",
                                   description="Regenerate the teaching figures.")
-    figures.add_argument("--out", default="figures", metavar="DIR",
-                         help="directory to write into (created if missing; default: figures)")
+    figures.add_argument("--lang", choices=_text.LANGUAGES, default="en",
+                         help="the language of the figures' text (default: en)")
+    figures.add_argument("--out", metavar="DIR",
+                         help="directory to write into (created if missing; default: figures, "
+                              "or figures/LANG for another language than en)")
     figures.add_argument("--only", nargs="+", metavar="NAME", help="write only these figures")
     figures.add_argument("--list", action="store_true", help="list the figures and exit")
     figures.add_argument("--format", choices=("png", "svg"), default="png",
@@ -243,6 +256,7 @@ def _figures(args):
     if args.list:
         width = max(map(len, FIGURES))
         for name, (_, teaches) in FIGURES.items():
+            teaches = _text.TEXT[args.lang].get(f"list.{name}", teaches)
             say(f"{name:<{width}}  {'gif' if name in ANIMATIONS else args.format}  {teaches}")
         return 0
     names = list(FIGURES) if args.only is None else list(dict.fromkeys(args.only))
@@ -251,9 +265,23 @@ def _figures(args):
         print(f"adam-ref figures: unknown figure name{'s' if len(unknown) > 1 else ''}: "
               f"{', '.join(unknown)}\nvalid names: {', '.join(FIGURES)}", file=sys.stderr)
         return 2
+    if args.out is None:
+        args.out = "figures" if args.lang == "en" else os.path.join("figures", args.lang)
+    try:
+        previous = plots.use_language(args.lang)
+    except plots.LanguageUnavailable as error:
+        print(f"adam-ref figures: {error}", file=sys.stderr)
+        return 1
+    try:
+        return _write(args, names)
+    finally:
+        plots.use_language(previous)
+
+
+def _write(args, names):
     try:
         os.makedirs(args.out, exist_ok=True)
-        problem = manifest_problem(os.path.join(args.out, "MANIFEST.json"))
+        problem = manifest_problem(os.path.join(args.out, "MANIFEST.json"), args.lang)
         if problem:
             print(f"adam-ref figures: {os.path.join(args.out, 'MANIFEST.json')} is unreadable "
                   f"({problem}); it is replaced", file=sys.stderr, flush=True)
@@ -261,7 +289,7 @@ def _figures(args):
         for path in write_figures(names, args.out, args.format):
             paths.append(path)
             say(path)
-        say(write_manifest(args.out, paths))
+        say(write_manifest(args.out, paths, args.lang))
     except OSError as error:
         print(f"adam-ref figures: cannot write to {args.out!r}: "
               f"{error.strerror or error}", file=sys.stderr)

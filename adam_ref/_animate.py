@@ -21,8 +21,8 @@ import numpy as np
 from matplotlib.animation import FuncAnimation
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-from .plots import (PALETTE, STYLE, _check_histories, _contour, _figure, _styled, _suptitle, _wrap,
-                    settings_text)
+from .plots import (PALETTE, _check_histories, _contour, _figure, _styled, _suptitle, _t, _wrap,
+                    describe, settings_text, style)
 
 __all__ = ["BlitAnimation", "animate_paths", "animate_moments", "animate_reddi"]
 
@@ -41,9 +41,10 @@ class BlitAnimation(FuncAnimation):
 
     def __init__(self, fig, update, frame_count, artists, *, fps=FPS):
         self.frame_count, self.artists, self.fps, self._update = frame_count, artists, fps, update
+        self._style = style()  # the style (and the language's font) it was built in
         # lay the figure out once and keep it: constrained layout moves the axes by a fraction
         # of a pixel on every draw, which would make a second save differ from the first
-        with matplotlib.rc_context(STYLE):
+        with matplotlib.rc_context(self._style):
             fig.draw_without_rendering()
         fig.set_layout_engine("none")
         super().__init__(fig, update, frames=frame_count, init_func=lambda: update(0),
@@ -58,12 +59,12 @@ class BlitAnimation(FuncAnimation):
         return self._update(int(k))
 
     def save(self, *args, **kwargs):
-        with matplotlib.rc_context(STYLE):
+        with matplotlib.rc_context(self._style):
             return super().save(*args, **kwargs)
 
     def frames_rgb(self):
         """Yield each frame as an ``(height, width, 3)`` uint8 array, by blitting."""
-        with matplotlib.rc_context(STYLE):
+        with matplotlib.rc_context(self._style):
             canvas = FigureCanvasAgg(self._fig)
             for artist in self.artists:
                 artist.set_animated(True)  # left out of the full draw below
@@ -190,11 +191,12 @@ def animate_paths(objective, histories, *, frames=60, spacing="quadratic", title
         color = PALETTE[1 + i % (len(PALETTE) - 1)]
         style, width = styles[i % len(styles)]
         lines += ax.plot([], [], color=color, ls=style, lw=width,
-                         label=f"{history.label}: {settings_text(history.settings)}")
+                         label=_t("legend.run", label=history.label,
+                                  settings=settings_text(history.settings)))
         heads += ax.plot([], [], "o", color=color, mec="black", ms=6, zorder=6)
-    ax.plot(*histories[0].theta0, "s", color="black", ms=6, label=r"start $\theta_0$", ls="none")
+    ax.plot(*histories[0].theta0, "s", color="black", ms=6, label=_t("legend.start"), ls="none")
     ax.legend(loc="lower left", fontsize=7.5)
-    text = title or f"{objective!r}, {len(histories[0])} steps"
+    text = title or _t("paths.title", objective=describe(objective), steps=len(histories[0]))
     ax.set_title("\n".join(_wrap(part, 80) for part in text.split("\n")), fontsize=9)
     counter = _counter(ax)
     artists = lines + heads + [counter]
@@ -237,14 +239,14 @@ def animate_moments(history, coordinate=0, *, frames=None, title=""):
     fig = _figure(7.0, 5.2)
     axes = fig.subplots(2, 1, sharex=True)
     lines = [axes[row].plot(t, values, **style)[0] for row, values, style in series]
-    axes[0].set_ylabel("first moment")
-    axes[1].set_ylabel("second moment")
-    axes[1].set_xlabel("step $t$")
+    axes[0].set_ylabel(_t("axis.first_moment"))
+    axes[1].set_ylabel(_t("axis.second_moment"))
+    axes[1].set_xlabel(_t("axis.step"))
     for ax in axes:
         ax.legend(loc="upper right", ncol=3)
         _freeze(ax)
-    _suptitle(fig, title or f"{history.label}: moments of coordinate {coordinate} "
-                            f"({settings_text(history.settings)})")
+    _suptitle(fig, title or _t("moments.title", label=history.label, coordinate=coordinate,
+                               settings=settings_text(history.settings)))
     counter = _counter(axes[0], (0.02, 0.97))
     counter.set_ha("left")
     artists = lines + [counter]
@@ -288,14 +290,14 @@ def animate_reddi(histories, *, frames=60, title=""):
     ax.axhline(1, color="0.5", ls=":", lw=1)
     ax.set_xscale("log")
     ax.set_ylim(-1.1, 1.1)
-    ax.set_xlabel("step $t$")
+    ax.set_xlabel(_t("axis.step"))
     ax.set_ylabel("$x_t$")
     ax.annotate(r"$x^* = -1$", (t[0], -1), xytext=(4, 4), textcoords="offset points",
                 fontsize=8.5)
     ax.legend(loc="center left")
     _freeze(ax)
     ax.set_title("\n".join(_wrap(part, 84) for part in (
-        title or "Adam vs AMSGrad on Reddi et al. (2018)").split("\n")), fontsize=9)
+        title or _t("reddi.title")).split("\n")), fontsize=9)
     counter = _counter(ax, (0.02, 0.97))
     counter.set_ha("left")
     artists = lines + heads + [counter]

@@ -3,6 +3,9 @@ r"""The teaching figures: one function per figure, each runs the library and cal
 ``FIGURES`` maps each name to ``(function, what it teaches)``; ``python -m
 adam_ref figures`` writes them all. Every run is deterministic (fixed seeds,
 fixed starting points), and every caption states the settings it ran with.
+Every title and label is looked up in the current language's table
+(:func:`adam_ref.plots.use_language`); the descriptions in ``FIGURES`` are the
+English ones (``figures --list --lang zh`` shows the Chinese).
 """
 
 import functools
@@ -11,7 +14,8 @@ import numbers
 
 import numpy as np
 
-from . import plots
+from . import _text, plots
+from .plots import _t, describe
 from ._fast import adam_scalar_run
 from .functional import adam_step
 from .functional._validate import float_array
@@ -85,17 +89,15 @@ def moments():
     objective = NoisyQuadratic(curvatures=(1.0, 0.1), sigma=0.5, seed=1)
     h = record(functools.partial(Adam, lr=0.05), objective, np.array([1.5, 1.5]), 80,
                label="Adam")
-    return plots.plot_moments(h, coordinate=0, title=(
-        f"Adam's moments of $\\theta_1$ on a noisy quadratic ($\\sigma$=0.5, seed 1), "
-        f"{plots.settings_text(h.settings)}"))
+    return plots.plot_moments(h, coordinate=0, title=_t("fig.moments",
+                                                       settings=plots.settings_text(h.settings)))
 
 
 def constant_gradient():
     h = record(functools.partial(Adam, lr=0.01), Linear((1.0,)), np.array([0.0]), 3000,
                label="Adam")
-    return plots.plot_constant_gradient(h, title=(
-        f"constant gradient $g$ = 1: raw $m_t$, $v_t$ ramp up, $\\hat m_t = g$ and "
-        f"$\\hat v_t = g^2$ from $t$ = 1 ({plots.settings_text(h.settings)})"))
+    return plots.plot_constant_gradient(h, title=_t("fig.constant_gradient",
+                                                    settings=plots.settings_text(h.settings)))
 
 
 def ema_kernels():
@@ -112,18 +114,17 @@ def bias_correction_runs():
     settings = dict(lr=0.05, beta1=0.9, beta2=0.999, eps=1e-8)
     runs = [record_step(adam_step, objective, theta0, 40, bias_correction=corrected,
                         label=label, **settings)
-            for corrected, label in ((True, r"with correction ($\hat m_t$, $\hat v_t$)"),
-                                     (False, r"without ($m_t$, $v_t$)"))]
-    return plots.plot_bias_correction_runs(*runs, title=(
-        f"Adam's first 40 steps on {objective.name} (eig 1, 0.1), "
-        f"{plots.settings_text(settings)}: uncorrected step 1 is "
-        r"$(1-\beta_1)/\sqrt{1-\beta_2}$ = 3.16 times larger"))
+            for corrected, label in ((True, _t("run.with_correction")),
+                                     (False, _t("run.without_correction")))]
+    return plots.plot_bias_correction_runs(*runs, title=_t(
+        "fig.bias_correction_runs", objective=_t(f"objective.{objective.name}"),
+        settings=plots.settings_text(settings)))
 
 
 def _path_runs(objective, theta0, steps, lr_adam, lr_sgd, lr_rms):
     makers = [("Adam", functools.partial(Adam, lr=lr_adam)),
               ("AMSGrad", functools.partial(Adam, lr=lr_adam, amsgrad=True)),
-              ("SGD + momentum", functools.partial(SGD, lr=lr_sgd, momentum=0.9)),
+              (_t("run.sgd_momentum"), functools.partial(SGD, lr=lr_sgd, momentum=0.9)),
               ("RMSprop", functools.partial(RMSprop, lr=lr_rms))]
     return [record(make, objective, theta0, steps, label=label) for label, make in makers]
 
@@ -131,22 +132,22 @@ def _path_runs(objective, theta0, steps, lr_adam, lr_sgd, lr_rms):
 def paths_rosenbrock():
     objective = Rosenbrock()
     runs = _path_runs(objective, np.array([0.0, 2.5]), 1000, 0.05, 5e-4, 0.01)
-    return plots.plot_paths(objective, runs, title=(
-        f"{objective!r}, 1000 steps from (0, 2.5): Adam's first steps are close to "
-        r"$\alpha\,$sign$(g)$, diagonal; SGD follows $-g$ down, then the valley"))
+    return plots.plot_paths(objective, runs, title=_t("fig.paths_rosenbrock",
+                                                      objective=describe(objective)))
 
 
 def paths_beale():
     objective = Beale()
     runs = _path_runs(objective, np.array([-1.0, -1.5]), 600, 0.05, 2e-3, 0.01)
-    return plots.plot_paths(objective, runs, title=f"{objective!r}\n600 steps from (−1, −1.5)")
+    return plots.plot_paths(objective, runs, title=_t("fig.paths_beale",
+                                                      objective=describe(objective)))
 
 
 def paths_saddle():
     objective = Saddle()
     runs = _path_runs(objective, np.array([0.9, 1e-3]), 60, 0.05, 0.02, 0.02)
-    return plots.plot_paths(objective, runs, log_contours=False, title=(
-        f"{objective!r}, 60 steps from (0.9, 0.001): who escapes along $\\theta_2$"))
+    return plots.plot_paths(objective, runs, log_contours=False, title=_t(
+        "fig.paths_saddle", objective=describe(objective)))
 
 
 def reddi():
@@ -179,35 +180,25 @@ def reddi():
                   for run in (0, 1)]
     mean_slope = problems[0].mean_slope
     at_plus_one = mean_slope * (1 - ReddiStochastic.minimum)  # E[c]·(x − x*) per step at x = +1
-    limits = [(20 / 101, r"$x_t = +1$: $R_t/t \to$ 20/101"),
-              (at_plus_one, rf"$x_t = +1$: $\mathrm{{E}}[R_t]/t \to$ {at_plus_one:g}")]
-    return plots.plot_reddi(runs, stochastic, limits, expected_regret=True, title=(
-        rf"Reddi et al. (2018) on $x \in [-1, 1]$, $x_0$ = 0, $\alpha_t = {alpha:g}/\sqrt{{t}}$, "
-        r"$\beta_1$ = 0.9, $\beta_2$ = 0.99, $\epsilon$ = 1e-8" "\n"
-        r"top: $f_t(x)$ = 1010$x$ if $t$ mod 101 = 1, else $-10x$; "
-        r"bottom: 1010$x$ w.p. 0.01, else $-10x$ (seeds 0, 1, 2)" "\n"
-        rf"bottom right: expected regret $\mathrm{{E}}[R_t] = \Sigma_{{s \leq t}}\, "
-        rf"{mean_slope:g}\,(x_{{s-1}} + 1)$, as $\mathrm{{E}}[f_t(x)] = {mean_slope:g}x$"))
+    limits = [(20 / 101, _t("run.reddi_limit")),
+              (at_plus_one, _t("run.reddi_expected_limit", value=at_plus_one))]
+    return plots.plot_reddi(runs, stochastic, limits, expected_regret=True, title=_t(
+        "fig.reddi", alpha=alpha, mean_slope=mean_slope))
 
 
 def weight_decay():
     objective = Quadratic((1.0, 0.01), center=(1.0, 1.0))
     lam, lr, steps = 0.1, 0.01, 3000
     runs = [record(functools.partial(Adam, lr=lr), objective, np.zeros(2), steps, every=10,
-                   label="Adam, no decay"),
+                   label=_t("run.no_decay")),
             record(functools.partial(Adam, lr=lr, weight_decay=lam), objective, np.zeros(2), steps,
-                   every=10, label=r"Adam(weight_decay=$\lambda$): L2, $g + \lambda\theta$"),
+                   every=10, label=_t("run.l2")),
             record(functools.partial(AdamW, lr=lr, weight_decay=lam), objective, np.zeros(2),
-                   steps, every=10, label=r"AdamW: $\theta(1-\alpha\lambda)$, decoupled")]
+                   steps, every=10, label=_t("run.adamw"))]
     l2_minimum = objective.curvatures * objective.minimum / (objective.curvatures + lam)
     return plots.plot_weight_decay(runs, targets=[
-        ("argmin $f$", objective.minimum),
-        (r"argmin $f + \frac{\lambda}{2}\|\theta\|^2$", l2_minimum)], title=(
-        f"quadratic, eig(A) = (1, 0.01), θ* = (1, 1), θ₀ = 0, "
-        f"$\\alpha$={lr:g}, $\\lambda$={lam:g}, "
-        "$\\beta_1$=0.9, $\\beta_2$=0.999\nL2 is part of the gradient, so Adam converges to the "
-        "regularised minimum (the flat $\\theta_2$ shrinks 10×); AdamW's decay is not a "
-        "gradient and ends near argmin $f$"))
+        (_t("run.argmin"), objective.minimum),
+        (_t("run.argmin_l2"), l2_minimum)], title=_t("fig.weight_decay", lr=lr, lam=lam))
 
 
 def hyperparameter_sweep():
@@ -225,28 +216,27 @@ def hyperparameter_sweep():
         column = np.array(values)[:, None]  # K settings broadcast against θ of shape (K, 2)
         h = record_step(adam_step, objective, np.tile(theta0, (len(values), 1)), steps,
                         **{key: column}, **fixed)
-        panels.append((h, symbol, values, f"{objective.name}, {plots.settings_text(fixed)}",
+        panels.append((h, symbol, values,
+                       _t("sweeps.fixed", objective=_t(f"objective.{objective.name}"),
+                          settings=plots.settings_text(fixed)),
                        objective))
-    return plots.plot_sweeps(panels, title=(
-        f"Adam, {steps} steps from (1, 1) on {quadratic!r}; each panel advances K = 4 settings "
-        "together: θ has shape (4, 2) and the swept hyperparameter is a (4, 1) array"))
+    return plots.plot_sweeps(panels, title=_t("fig.hyperparameter_sweep", steps=steps,
+                                              objective=describe(quadratic)))
 
 
 def lr_schedules():
     objective = NoisyQuadratic(curvatures=(1.0, 0.1), sigma=0.5, seed=3)
     steps, lr = 400, 0.1
-    schedules = [("constant", None),
+    schedules = [(_t("run.constant"), None),
                  ("StepLR(step_size=100, gamma=0.5)", lambda o: StepLR(o, step_size=100, gamma=0.5)),
                  ("CosineAnnealingLR(T_max=400)", lambda o: CosineAnnealingLR(o, T_max=steps)),
-                 ("LinearLR(start_factor=0.01, total_iters=50): warm-up",
+                 (_t("run.warmup"),
                   lambda o: LinearLR(o, start_factor=0.01, total_iters=50)),
                  ("ReduceLROnPlateau(factor=0.5, patience=20)",
                   lambda o: ReduceLROnPlateau(o, factor=0.5, patience=20))]
     runs = [record(functools.partial(Adam, lr=lr), objective, np.array([2.0, 2.0]), steps,
                    scheduler=make, label=label) for label, make in schedules]
-    return plots.plot_schedules(runs, objective=objective, title=(
-        f"Adam($\\alpha$={lr:g}) on a noisy quadratic ($\\sigma$=0.5, seed 3): the noise floor "
-        r"of $f(\theta_t)$ follows $\alpha_t$"))
+    return plots.plot_schedules(runs, objective=objective, title=_t("fig.lr_schedules", lr=lr))
 
 
 def sparse_gradients():
@@ -257,10 +247,8 @@ def sparse_gradients():
                    label=r"Adam, $\alpha$=0.03, $\beta$=(0.9, 0.999)"),
             record(functools.partial(SGD, lr=0.09), objective, np.zeros(3), steps, every=5,
                    label=r"SGD, $\alpha$=0.09")]
-    return plots.plot_sparse(runs, objective, title=(
-        f"{objective!r}\nSGD's one $\\alpha$ must stay below $2/h_1$ = 0.1 for the frequent, "
-        "steep coordinate; Adam divides each coordinate's step by its own "
-        "$\\sqrt{\\hat v_t}$, so the rare one still moves"))
+    return plots.plot_sparse(runs, objective, title=_t("fig.sparse_gradients",
+                                                       objective=describe(objective)))
 
 
 def eps_hat():
@@ -269,40 +257,27 @@ def eps_hat():
     runs = [record_step(adam_step, objective, np.array([1.0]), 600, eps_hat=eps_hat,
                         label=label, **settings)
             for eps_hat, label in (
-                (False, r"Algorithm 1: $\alpha\,\hat m_t/(\sqrt{\hat v_t}+\epsilon)$"),
-                (True, r"$\hat\epsilon$ form: $\alpha_t\,m_t/(\sqrt{v_t}+\hat\epsilon)$"))]
-    return plots.plot_eps_forms(*runs, title=(
-        f"{objective!r}, $\\theta_0$ = 1, $\\alpha$={settings['lr']:g}, "
-        f"$\\beta$=(0.9, 0.999), $\\epsilon = \\hat\\epsilon$ = {settings['eps']:g}: "
-        r"the $\hat\epsilon$ form is Algorithm 1 with $\epsilon_t = \hat\epsilon/\sqrt{1-\beta_2^t}$ "
-        r"(31.6$\hat\epsilon$ at $t$ = 1, then $\to \hat\epsilon$); each step differs by about "
-        r"$(\epsilon_t - \epsilon)/\sqrt{\hat v_t}$: negligible while gradients are large, "
-        r"decisive once $\sqrt{\hat v_t}$ is small"))
+                (False, _t("run.algorithm1")), (True, _t("run.eps_hat")))]
+    return plots.plot_eps_forms(*runs, title=_t("fig.eps_hat", objective=describe(objective),
+                                                lr=settings["lr"], eps=settings["eps"]))
 
 
-FIGURES = {
-    "moments": (moments, "g, m, v, m̂, v̂ per step of Adam on a noisy quadratic"),
-    "constant_gradient": (constant_gradient,
-                          "under a constant gradient raw m, v ramp up; m̂ = g and v̂ = g² exactly"),
-    "ema_kernels": (ema_kernels, "the EMA weights (1−β)β^k and their ~1/(1−β)-step window"),
-    "bias_correction": (bias_correction, "1/(1−β^t) on log axes; the effective step factor "
-                                         "√(1−β2^t)/(1−β1^t) dips to 0.1522 at t = 12"),
-    "bias_correction_runs": (bias_correction_runs,
-                             "Adam's first steps with and without bias correction"),
-    "paths_rosenbrock": (paths_rosenbrock,
-                         "Adam, AMSGrad, SGD with momentum and RMSprop in Rosenbrock's valley"),
-    "paths_beale": (paths_beale, "the same four optimizers on Beale's function"),
-    "paths_saddle": (paths_saddle, "escaping the saddle x² − y²: normalised steps escape fast"),
-    "reddi": (reddi, "Reddi et al.'s counterexample: Adam goes to x = +1, AMSGrad to x* = −1"),
-    "weight_decay": (weight_decay, "L2 weight decay inside Adam vs AdamW's decoupled decay"),
-    "hyperparameter_sweep": (hyperparameter_sweep,
-                             "the effect of β1, β2 and ε; K settings advance in one array"),
-    "lr_schedules": (lr_schedules,
-                     "StepLR, cosine, linear warm-up and ReduceLROnPlateau over one run"),
-    "sparse_gradients": (sparse_gradients,
-                         "rare gradients: Adam moves rare coordinates, SGD's capped α barely does"),
-    "eps_hat": (eps_hat, "Algorithm 1's ε vs the TF/Keras ε̂ form: where the trajectories part"),
-}
+FIGURES = {name: (function, _text.TEXT["en"][f"list.{name}"]) for name, function in (
+    ("moments", moments),
+    ("constant_gradient", constant_gradient),
+    ("ema_kernels", ema_kernels),
+    ("bias_correction", bias_correction),
+    ("bias_correction_runs", bias_correction_runs),
+    ("paths_rosenbrock", paths_rosenbrock),
+    ("paths_beale", paths_beale),
+    ("paths_saddle", paths_saddle),
+    ("reddi", reddi),
+    ("weight_decay", weight_decay),
+    ("hyperparameter_sweep", hyperparameter_sweep),
+    ("lr_schedules", lr_schedules),
+    ("sparse_gradients", sparse_gradients),
+    ("eps_hat", eps_hat),
+)}
 
 
 # --------------------------------------------------------------------------- animations
@@ -311,24 +286,23 @@ FIGURES = {
 def paths_rosenbrock_anim():
     objective = Rosenbrock()
     runs = _path_runs(objective, np.array([0.0, 2.5]), 1000, 0.05, 5e-4, 0.01)
-    return plots.animate_paths(objective, runs, frames=60, title=(
-        f"{objective!r}, 1000 steps from (0, 2.5)"))
+    return plots.animate_paths(objective, runs, frames=60, title=_t(
+        "fig.paths_rosenbrock_anim", objective=describe(objective)))
 
 
 def paths_saddle_anim():
     objective = Saddle()
     runs = _path_runs(objective, np.array([0.9, 1e-3]), 60, 0.05, 0.02, 0.02)
     return plots.animate_paths(objective, runs, frames=61, spacing="linear", log_contours=False,
-                               title=f"{objective!r}, 60 steps from (0.9, 0.001)")
+                               title=_t("fig.paths_saddle_anim", objective=describe(objective)))
 
 
 def moments_anim():
     objective = NoisyQuadratic(curvatures=(1.0, 0.1), sigma=0.5, seed=1)
     h = record(functools.partial(Adam, lr=0.05), objective, np.array([1.5, 1.5]), 80,
                label="Adam")
-    return plots.animate_moments(h, coordinate=0, title=(
-        f"Adam's moments of $\\theta_1$ on a noisy quadratic ($\\sigma$=0.5, seed 1), "
-        f"{plots.settings_text(h.settings)}"))
+    return plots.animate_moments(h, coordinate=0, title=_t(
+        "fig.moments", settings=plots.settings_text(h.settings)))
 
 
 def reddi_anim():
@@ -337,17 +311,14 @@ def reddi_anim():
                         lr=lambda t: alpha / math.sqrt(t), beta1=0.9, beta2=0.99, amsgrad=amsgrad,
                         project=online.project, label=label)
             for amsgrad, label in ((False, "Adam"), (True, "AMSGrad"))]
-    return plots.animate_reddi(runs, frames=60, title=(
-        rf"Reddi et al. (2018): $f_t(x)$ = 1010$x$ if $t$ mod 101 = 1, else $-10x$, on [−1, 1]; "
-        rf"$x_0$ = 0, $\alpha_t = {alpha:g}/\sqrt{{t}}$, $\beta_1$ = 0.9, $\beta_2$ = 0.99"))
+    return plots.animate_reddi(runs, frames=60, title=_t("fig.reddi_anim", alpha=alpha))
 
 
 #: the animated figures, written as GIF (whatever ``--format`` says); also in FIGURES
-ANIMATIONS = {
-    "paths_rosenbrock_anim": (paths_rosenbrock_anim,
-                              "animated: the four optimizers' paths growing in Rosenbrock's valley"),
-    "paths_saddle_anim": (paths_saddle_anim, "animated: the four optimizers leaving the saddle"),
-    "moments_anim": (moments_anim, "animated: g, m, v, m̂, v̂ of Adam filling in step by step"),
-    "reddi_anim": (reddi_anim, "animated: Reddi's x_t, Adam drifting to +1, AMSGrad to −1"),
-}
+ANIMATIONS = {name: (function, _text.TEXT["en"][f"list.{name}"]) for name, function in (
+    ("paths_rosenbrock_anim", paths_rosenbrock_anim),
+    ("paths_saddle_anim", paths_saddle_anim),
+    ("moments_anim", moments_anim),
+    ("reddi_anim", reddi_anim),
+)}
 FIGURES.update(ANIMATIONS)

@@ -1,23 +1,33 @@
 r"""Teaching plots: each function takes histories (or plain numbers) and returns a Figure.
 
-Nothing here shows a window or touches global state: every figure is a
-:class:`matplotlib.figure.Figure` built inside ``matplotlib.rc_context(STYLE)``,
-so it renders with the Agg backend on a machine without a display. Colours are
-the Okabe–Ito palette (safe for the common colour-vision deficiencies); symbols
-are the paper's: g_t, m_t, v_t, m̂_t, v̂_t, β1, β2, ε, α.
+Nothing here shows a window or touches matplotlib's global state: every figure is a
+:class:`matplotlib.figure.Figure` built inside ``matplotlib.rc_context(style())``,
+so it renders with the Agg backend on a machine without a display.
+
+Every word a figure shows comes from the tables of :mod:`adam_ref._text`, in the
+language set by :func:`use_language` (``"en"`` by default; ``"zh"`` with the ``zh``
+extra, whose CJK font :func:`style` puts first in ``font.family``). A lesson
+switches language with one line, ``plots.use_language("zh")``; titles and labels
+passed in are drawn as given.
+
+Colours are the Okabe–Ito palette (safe for the common colour-vision
+deficiencies); symbols are the paper's: g_t, m_t, v_t, m̂_t, v̂_t, β1, β2, ε, α.
 """
 
 import functools
+import importlib
 import re
 
 import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
+from . import _text
 from .functional import ALGORITHMS
 from .history import History
 
-__all__ = ["PALETTE", "STYLE", "effective_step_factor", "settings_text", "plot_moments",
+__all__ = ["PALETTE", "STYLE", "FONTS", "LanguageUnavailable", "language", "use_language", "style",
+           "describe", "effective_step_factor", "settings_text", "plot_moments",
            "plot_constant_gradient", "plot_ema_kernels", "plot_bias_correction",
            "plot_bias_correction_runs", "plot_paths", "plot_reddi", "plot_weight_decay",
            "plot_sweeps", "plot_schedules", "plot_sparse", "plot_eps_forms"]
@@ -48,12 +58,88 @@ STYLE = {
 # each hyperparameter's symbol, from the algorithms' descriptions (Adam's first: lr is α)
 _SYMBOLS = {h.name: f"${h.symbol}$" for spec in reversed(ALGORITHMS.values()) for h in spec.hypers}
 
+#: the font each language needs beyond matplotlib's DejaVu Sans: (module, family, extra);
+#: the module is a pip package exposing FONT_PATH, installed by ``pip install "adam_ref[extra]"``
+FONTS = {"zh": ("noto_cjk_sans_otc", "Noto Sans CJK SC", "zh")}
+
+_language = "en"
+_fonts = {}  # language -> the rcParams its font needs, once registered
+
+
+class LanguageUnavailable(RuntimeError):
+    """A language whose font is not installed."""
+
+
+def _font_style(lang):
+    """The rcParams that language ``lang`` adds to :data:`STYLE` (its font first in
+    ``font.family``, so that text beside mathtext uses it too); registers the font file
+    with matplotlib's font manager the first time."""
+    if lang not in FONTS:
+        return {}
+    if lang not in _fonts:
+        module, family, extra = FONTS[lang]
+        try:
+            path = importlib.import_module(module).FONT_PATH
+        except (ImportError, AttributeError):
+            raise LanguageUnavailable(
+                f"the {lang!r} figures need the font package {module.replace('_', '-')}: "
+                f'pip install "adam_ref[{extra}]"') from None
+        from matplotlib import font_manager
+        font_manager.fontManager.addfont(str(path))
+        _fonts[lang] = {"font.family": [family, "DejaVu Sans"]}
+    return _fonts[lang]
+
+
+def use_language(lang):
+    """Make ``lang`` (``"en"`` or ``"zh"``) the language of every figure's text from now on,
+    and configure its font; return the language that was in use.
+
+    ``use_language("zh")`` needs the ``zh`` extra (``pip install "adam_ref[zh]"``) and
+    raises :class:`LanguageUnavailable` naming it otherwise, leaving the language as it was.
+    Texts passed in (titles, labels) are drawn as given."""
+    global _language
+    if not isinstance(lang, str) or lang not in _text.TEXT:
+        raise ValueError(f"use_language: lang must be one of {', '.join(_text.LANGUAGES)}, "
+                         f"got {lang!r}")
+    _font_style(lang)
+    previous, _language = _language, lang
+    return previous
+
+
+def language():
+    """The language figures are drawn in (see :func:`use_language`)."""
+    return _language
+
+
+def style():
+    """:data:`STYLE` with the current language's font: the rcParams every figure is built in."""
+    return {**STYLE, **_font_style(_language)}
+
+
+def _t(key, **values):
+    """The text ``key`` in the current language, with ``values`` filled in."""
+    return _text.text(_language, key, **values)
+
+
+#: characters of the objectives' descriptions that a language's font may lack, as mathtext
+#: (inside a line with mathtext, plain text is drawn in the first font, without a fallback)
+_AS_MATH = {"ᵀ": r"$^{\mathsf{T}}$", "ᵢ": "$_i$", "₀": "$_0$"}
+
+
+def describe(objective):
+    """An objective's description in the current language."""
+    description = _text.describe(_language, objective)
+    if _language in FONTS:
+        for char, math in _AS_MATH.items():
+            description = description.replace(char, math)
+    return description
+
 
 def _styled(plot):
     """Build the figure inside the style's rc context, so nothing global changes."""
     @functools.wraps(plot)
     def wrapper(*args, **kwargs):
-        with matplotlib.rc_context(STYLE):
+        with matplotlib.rc_context(style()):
             return plot(*args, **kwargs)
     return wrapper
 
@@ -154,8 +240,34 @@ def _figure(width=7.0, height=4.2):
     return Figure(figsize=(width, height))
 
 
+_WIDE = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]")
+_NO_LINE_START = set("，。、：；！？）》」』%")
+
+
+def _pieces(word):
+    """A word split where a line may break inside it: around each CJK character outside
+    $…$ (but never before closing punctuation); a word without CJK stays whole."""
+    if not _WIDE.search(word):
+        return [word]
+    pieces, math = [""], False
+    for char in word:
+        wide = not math and _WIDE.match(char)
+        if wide and char in _NO_LINE_START:  # stays with what comes before it
+            if not pieces[-1] and len(pieces) > 1:
+                pieces.pop()
+        elif wide and pieces[-1]:
+            pieces.append("")
+        pieces[-1] += char
+        if char == "$":
+            math = not math
+        if wide:
+            pieces.append("")
+    return [piece for piece in pieces if piece]
+
+
 def _wrap(text, width):
-    """Break ``text`` into lines of about ``width`` visible characters, never inside $…$."""
+    """Break ``text`` into lines of about ``width`` visible characters, never inside $…$
+    (a CJK character counts as two, and a line may break between two of them)."""
     words, lines, line, shown = [], [], [], 0
     for word in text.split(" "):
         if words and words[-1].count("$") % 2:  # still inside a formula
@@ -163,13 +275,18 @@ def _wrap(text, width):
         else:
             words.append(word)
     for word in words:
-        visible = len(re.sub(r"\\[A-Za-z]+|[{}_^$]", lambda c: "x" * (len(c[0]) > 1), word))
-        if line and shown + visible > width:
-            lines.append(" ".join(line))
-            line, shown = [], 0
-        line.append(word)
-        shown += visible + 1
-    return "\n".join(lines + [" ".join(line)])
+        pieces = _pieces(word)
+        for k, piece in enumerate(pieces):
+            visible = len(re.sub(r"\\[A-Za-z]+|[{}_^$]", lambda c: "x" * (len(c[0]) > 1),
+                                 piece)) + len(_WIDE.findall(piece))
+            if line and shown + visible > width:
+                lines.append("".join(line))
+                line, shown = [], 0
+            elif line and k == 0:
+                line.append(" ")
+            line.append(piece)
+            shown += visible + (k == len(pieces) - 1)  # and the space after the word
+    return "\n".join(lines + ["".join(line)])
 
 
 def _suptitle(fig, text):
@@ -247,17 +364,17 @@ def plot_moments(history, coordinate=0, title=""):
     top.plot(t, history.g[index], color=PALETTE[2], lw=1.0, marker=".", ms=3, label=r"$g_t$")
     top.plot(t, history.m[index], color=PALETTE[1], label=r"$m_t$")
     top.plot(t, history.m_hat[index], color=PALETTE[0], ls="--", label=r"$\hat m_t$")
-    top.set_ylabel("first moment")
+    top.set_ylabel(_t("axis.first_moment"))
     bottom.plot(t, history.g[index] ** 2, color=PALETTE[2], lw=1.0, marker=".", ms=3,
                 label=r"$g_t^2$")
     bottom.plot(t, history.v[index], color=PALETTE[5], label=r"$v_t$")
     bottom.plot(t, history.v_hat[index], color=PALETTE[4], ls="--", label=r"$\hat v_t$")
-    bottom.set_ylabel("second moment")
-    bottom.set_xlabel("step $t$")
+    bottom.set_ylabel(_t("axis.second_moment"))
+    bottom.set_xlabel(_t("axis.step"))
     for ax in (top, bottom):
         ax.legend(loc="upper right", ncol=3)
-    _suptitle(fig, title or f"{history.label}: moments of coordinate {coordinate} "
-                 f"({settings_text(history.settings)})")
+    _suptitle(fig, title or _t("moments.title", label=history.label, coordinate=coordinate,
+                               settings=settings_text(history.settings)))
     return fig
 
 
@@ -275,19 +392,18 @@ def plot_constant_gradient(history, coordinate=0, title=""):
     left.plot(t, history.m[index], color=PALETTE[1], label=r"$m_t$")
     left.plot(t, history.m_hat[index], color=PALETTE[0], ls="--",
               label=r"$\hat m_t = m_t/(1-\beta_1^t)$")
-    left.set_ylabel("first moment")
+    left.set_ylabel(_t("axis.first_moment"))
     right.plot(t, g ** 2, color=PALETTE[2], lw=3, alpha=0.6, label=r"$g^2$")
     right.plot(t, history.v[index], color=PALETTE[5], label=r"$v_t$")
     right.plot(t, history.v_hat[index], color=PALETTE[4], ls="--",
                label=r"$\hat v_t = v_t/(1-\beta_2^t)$")
-    right.set_ylabel("second moment")
+    right.set_ylabel(_t("axis.second_moment"))
     for ax in (left, right):
         ax.set_xscale("log")
-        ax.set_xlabel("step $t$")
+        ax.set_xlabel(_t("axis.step"))
         ax.set_ylim(0, 1.25 * np.max(np.abs(g)) ** (1 if ax is left else 2))
         ax.legend(loc="upper right", ncol=3, fontsize=8)
-    _suptitle(fig, title or f"constant gradient: raw moments ramp up, corrected ones are exact "
-                 f"({settings_text(history.settings)})")
+    _suptitle(fig, title or _t("constant_gradient.title", settings=settings_text(history.settings)))
     return fig
 
 
@@ -312,12 +428,10 @@ def plot_ema_kernels(betas=(0.5, 0.9, 0.99), k_max=400):
     ax.set_xlim(0, k_max)
     ax.set_yscale("log")
     ax.set_ylim(1e-6, 1)
-    ax.set_xlabel("$k$ (steps back)")
-    ax.set_ylabel(r"weight $(1-\beta)\,\beta^k$")
+    ax.set_xlabel(_t("ema.xlabel"))
+    ax.set_ylabel(_t("ema.ylabel"))
     ax.legend(loc="lower left")
-    ax.set_title(r"EMA kernels of $m_t = \sum_k (1-\beta)\beta^k g_{t-k}$:" "\n"
-                 r"the last $1/(1-\beta)$ gradients carry $1-\beta^{1/(1-\beta)} \approx$ 63 % "
-                 "of the weight")
+    ax.set_title(_t("ema.title"))
     return fig
 
 
@@ -344,26 +458,27 @@ def plot_bias_correction(beta1s=(0.5, 0.8, 0.9), beta2s=(0.99, 0.999, 0.9999), b
                   label=rf"$1/(1-\beta_2^t)$, $\beta_2$={b:g}")
     left.set_xscale("log")
     left.set_yscale("log")
-    left.set_xlabel("step $t$")
-    left.set_ylabel("bias-correction factor")
-    left.set_title("how much $m_t$ and $v_t$ are scaled up")
+    left.set_xlabel(_t("axis.step"))
+    left.set_ylabel(_t("bias.ylabel"))
+    left.set_title(_t("bias.left_title"))
     left.legend(loc="upper right", fontsize=7.5)
     factor = effective_step_factor(t, beta1, beta2)
     right.plot(t, factor, color=PALETTE[0])
     i = int(np.argmin(factor))
     right.plot(t[i], factor[i], "o", color=PALETTE[5])
     right.axvline(t[i], color=PALETTE[5], ls=":", lw=1.2)
-    right.annotate(f"minimum {factor[i]:.4f} at $t$ = {int(t[i])}", (t[i], factor[i]),
+    right.annotate(_t("bias.minimum", value=factor[i], step=int(t[i])), (t[i], factor[i]),
                    xytext=(12, -4), textcoords="offset points", color=PALETTE[5])
-    right.annotate(f"{factor[0]:.4f} at $t$ = 1", (1, factor[0]), xytext=(6, 6),
+    right.annotate(_t("bias.at", value=factor[0], step=1), (1, factor[0]), xytext=(6, 6),
                    textcoords="offset points")
-    right.annotate(f"{factor[-1]:.4f} at $t$ = {steps}", (t[-1], factor[-1]), xytext=(-20, -16),
+    right.annotate(_t("bias.at", value=factor[-1], step=steps), (t[-1], factor[-1]),
+                   xytext=(-20, -16),
                    textcoords="offset points", ha="right")
     right.set_xscale("log")
     right.set_ylim(0, 1.08)
-    right.set_xlabel("step $t$")
+    right.set_xlabel(_t("axis.step"))
     right.set_ylabel(r"$\sqrt{1-\beta_2^t}\,/\,(1-\beta_1^t)$")
-    right.set_title(rf"effective step factor, $\beta_1$={beta1:g}, $\beta_2$={beta2:g}")
+    right.set_title(_t("bias.right_title", beta1=beta1, beta2=beta2))
     return fig
 
 
@@ -383,15 +498,14 @@ def plot_bias_correction_runs(corrected, uncorrected, title=""):
         lr = np.asarray(history.lr).reshape(len(history), -1)[:, 0]
         step = np.abs(history.update.reshape(len(history), -1)).max(axis=1) / lr
         right.plot(history.t, step, color=color, ls=style, marker="o", ms=2.5, label=history.label)
-    left.set_xlabel("step $t$")
-    left.set_ylabel(r"$\theta_t$ (each coordinate)")
+    left.set_xlabel(_t("axis.step"))
+    left.set_ylabel(_t("bias_runs.theta"))
     left.legend(loc="best")
     right.set_ylim(bottom=0)
-    right.set_xlabel("step $t$")
-    right.set_ylabel(r"largest $|\theta_t - \theta_{t-1}|\,/\,\alpha$")
+    right.set_xlabel(_t("axis.step"))
+    right.set_ylabel(_t("bias_runs.step"))
     right.legend(loc="best")
-    _suptitle(fig, title or f"first steps with and without bias correction "
-                 f"({settings_text(corrected.settings)})")
+    _suptitle(fig, title or _t("bias_runs.title", settings=settings_text(corrected.settings)))
     return fig
 
 
@@ -407,7 +521,7 @@ def _contour(ax, objective, resolution=240, log=True):
     ax.contour(x, y, z, levels=24, colors="0.45", linewidths=0.4)
     if objective.minimum is not None:
         ax.plot(*objective.minimum, marker="*", ms=13, color=PALETTE[7], mec="black", zorder=5,
-                label="minimum", ls="none")
+                label=_t("legend.minimum"), ls="none")
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
     ax.set_xlabel(r"$\theta_1$")
@@ -427,11 +541,12 @@ def plot_paths(objective, histories, title="", log_contours=True):
     for color, (style, width), history in zip(PALETTE[1:], styles, histories):
         path = history.path
         ax.plot(path[:, 0], path[:, 1], color=color, ls=style, lw=width,
-                label=f"{history.label}: {settings_text(history.settings)}")
+                label=_t("legend.run", label=history.label,
+                         settings=settings_text(history.settings)))
         ax.plot(*path[-1], "o", color=color, mec="black", ms=5)
-    ax.plot(*histories[0].theta0, "s", color="black", ms=6, label=r"start $\theta_0$", ls="none")
+    ax.plot(*histories[0].theta0, "s", color="black", ms=6, label=_t("legend.start"), ls="none")
     ax.legend(loc="lower left", fontsize=7.5)
-    text = title or f"{objective!r}, {len(histories[0])} steps"
+    text = title or _t("paths.title", objective=describe(objective), steps=len(histories[0]))
     ax.set_title("\n".join(_wrap(part, 80) for part in text.split("\n")), fontsize=9)
     return fig
 
@@ -476,7 +591,7 @@ def plot_reddi(online, stochastic, limits=(), title="", expected_regret=False):
                 right.plot(history.t, regret[:, j], color=color, lw=width, label=label)
         left.axhline(-1, color="black", ls=":", lw=1)
         left.set_ylim(-1.1, 1.1)
-        left.set_ylabel(f"$x_t$ ({name})")
+        left.set_ylabel(_t("reddi.row", quantity="$x_t$", row=_t(f"reddi.{name}")))
         if row < len(limits):
             value, label = limits[row]
             right.axhline(value, color="black", ls=":", lw=1, label=label)
@@ -488,14 +603,14 @@ def plot_reddi(online, stochastic, limits=(), title="", expected_regret=False):
             right.set_ylim(0, 1.1 * right.get_ylim()[1])
         else:  # a realised regret can be negative: the draws may favour another x
             right.set_ylim(-0.3, 1.5)
-        right.set_ylabel(f"{average} ({name})")
+        right.set_ylabel(_t("reddi.row", quantity=average, row=_t(f"reddi.{name}")))
         for ax in (left, right):
             ax.set_xscale("log")
-            ax.set_xlabel("step $t$")
+            ax.set_xlabel(_t("axis.step"))
             ax.legend(loc="best")
     axes[0, 0].annotate(r"$x^* = -1$", (axes[0, 0].get_xlim()[0], -1), xytext=(4, 4),
                         textcoords="offset points", fontsize=8.5)
-    _suptitle(fig, title or "Adam vs AMSGrad on Reddi et al. (2018)")
+    _suptitle(fig, title or _t("reddi.title"))
     return fig
 
 
@@ -524,10 +639,10 @@ def plot_weight_decay(histories, targets=(), title=""):
                     label=f"{history.label}")
         for style, (label, point) in zip((":", "-."), targets):
             ax.axhline(np.ravel(point)[j], color="black", ls=style, lw=1, label=label)
-        ax.set_xlabel("step $t$")
+        ax.set_xlabel(_t("axis.step"))
         ax.set_ylabel(rf"$\theta_{{{j + 1}}}$")
         ax.legend(loc="best")
-    _suptitle(fig, title or "L2 decay vs decoupled decay")
+    _suptitle(fig, title or _t("weight_decay.title"))
     return fig
 
 
@@ -563,11 +678,11 @@ def plot_sweeps(panels, title=""):
         for color, value, column in zip(PALETTE, values, loss.T):
             ax.plot(history.t, column, color=color, label=f"{symbol} = {value:g}")
         ax.set_yscale("log")
-        ax.set_xlabel("step $t$")
-        ax.set_title(f"{symbol} swept\n{_wrap(fixed, 46)}", fontsize=8.5)
-        ax.set_ylabel(r"loss $f(\theta_t)$")
+        ax.set_xlabel(_t("axis.step"))
+        ax.set_title(f"{_t('sweeps.panel', symbol=symbol)}\n{_wrap(fixed, 46)}", fontsize=8.5)
+        ax.set_ylabel(_t("axis.loss_f"))
         ax.legend(loc="lower left")
-    _suptitle(fig, title or "one call, K settings")
+    _suptitle(fig, title or _t("sweeps.title"))
     return fig
 
 
@@ -589,12 +704,12 @@ def plot_schedules(histories, objective=None, title=""):
         top.plot(history.t, history.lr, color=color, label=history.label)
         loss = history.loss if objective is None else objective.value(history.theta)
         bottom.plot(history.t, loss, color=color, label=history.label)
-    top.set_ylabel(r"learning rate $\alpha_t$")
+    top.set_ylabel(_t("schedules.lr"))
     fig.legend(*top.get_legend_handles_labels(), loc="outside lower center", ncol=2)
     bottom.set_yscale("log")
-    bottom.set_xlabel("step $t$")
-    bottom.set_ylabel(r"loss $f(\theta_t)$" if objective is not None else r"loss $\ell_t$")
-    _suptitle(fig, title or "learning-rate schedules")
+    bottom.set_xlabel(_t("axis.step"))
+    bottom.set_ylabel(_t("axis.loss_f" if objective is not None else "axis.loss_l"))
+    _suptitle(fig, title or _t("schedules.title"))
     return fig
 
 
@@ -618,13 +733,12 @@ def plot_sparse(histories, objective, title=""):
             error = np.abs(history.theta[:, i] - objective.minimum[i])
             ax.plot(history.t, error, color=color, label=f"{history.label}")
         ax.set_yscale("log")
-        ax.set_xlabel("step $t$")
-        ax.set_title(rf"$\theta_{{{i + 1}}}$: gradient w.p. $p$ = {p[i]:g}, "
-                     rf"$h$ = {objective.curvatures[i]:g}", fontsize=9)
+        ax.set_xlabel(_t("axis.step"))
+        ax.set_title(_t("sparse.panel", i=i + 1, p=p[i], h=objective.curvatures[i]), fontsize=9)
     axes[-1].legend(loc="lower left")
     for i, ax in enumerate(axes):
         ax.set_ylabel(rf"$|\theta_{{t,{i + 1}}} - \theta^*_{i + 1}|$")
-    _suptitle(fig, title or f"sparse gradients: {objective!r}")
+    _suptitle(fig, title or _t("sparse.title", objective=describe(objective)))
     return fig
 
 
@@ -655,16 +769,16 @@ def plot_eps_forms(algorithm1, eps_hat, title=""):
         t_part = algorithm1.t[parted[0]]
         for ax in (left, right):
             ax.axvline(t_part, color=PALETTE[1], ls=":", lw=1.2)
-        right.annotate(f"gap > 1 % from $t$ = {t_part}", (t_part, gap[parted[0]]), xytext=(10, -16),
+        right.annotate(_t("eps.gap_from", step=t_part), (t_part, gap[parted[0]]), xytext=(10, -16),
                        textcoords="offset points", color=PALETTE[1])
     left.set_yscale("log")
-    left.set_xlabel("step $t$")
+    left.set_xlabel(_t("axis.step"))
     left.set_ylabel(r"$|\theta_t|$")
     left.legend(loc="lower left")
     right.set_yscale("log")
-    right.set_xlabel("step $t$")
-    right.set_ylabel("relative gap between the two runs")
-    _suptitle(fig, title or r"Algorithm 1's $\epsilon$ vs the $\hat\epsilon$ form")
+    right.set_xlabel(_t("axis.step"))
+    right.set_ylabel(_t("eps.gap"))
+    _suptitle(fig, title or _t("eps.title"))
     return fig
 
 
