@@ -9,17 +9,23 @@ test suite checks this on every flag); what they give up is the trace. Read
   instead of allocating a new array per equation (``Adam(fused=True)``).
 - :func:`adam_scalar_run` runs one coordinate for many steps on Python floats (the
   long runs of Reddi et al.'s problem: millions of steps in seconds).
+- :func:`adam_scalar_runs` runs K independent coordinates at once: where the
+  gradients do not depend on x (no L2 decay), m, v and the step α·m̂/(√v̂ + ε) of
+  every step are computed first — the moments by their recurrences, everything
+  else elementwise over all steps — and only x_t = Π(x_{t−1} − step_t) is left
+  to run step by step.
 """
 
+import itertools
 import math
 from functools import lru_cache
 
 import numpy as np
 
 from .functional.adam import ADAM
-from .functional._validate import check_hypers, float_array
+from .functional._validate import check_flag, check_hypers, float_array
 
-__all__ = ["adam_step_inplace", "adam_scalar_run"]
+__all__ = ["adam_step_inplace", "adam_scalar_run", "adam_scalar_runs"]
 
 
 @lru_cache(maxsize=64)
@@ -101,9 +107,97 @@ def adam_scalar_run(grads, lr, x0=0.0, *, beta1=0.9, beta2=0.999, eps=1e-8, weig
         bias_correction1 = 1 - beta1 ** t
         bias_correction2 = 1 - beta2 ** t
         m_hat = m / bias_correction1
-        if amsgrad:
-            v_max = max(v_max, v)
+        if amsgrad:  # np.maximum(v_max, v), as the step takes it (NaN included)
+            v_max = v_max if v_max >= v or v_max != v_max else v
         v_hat = (v_max if amsgrad else v) / bias_correction2
         x = min(max(x_decayed - lr * m_hat / (math.sqrt(v_hat) + eps), low), high)
         xs[t - 1] = x
     return xs
+
+
+def _recurrence(beta, increments):
+    """y_t = β·y_{t−1} + c_t from y_0 = 0, in Python floats, one step after the other."""
+    return np.fromiter(itertools.accumulate(increments.tolist(), lambda y, c: beta * y + c,
+                                            initial=0.0), float, len(increments) + 1)[1:]
+
+
+@lru_cache(maxsize=4)
+def _bias_corrections(beta, steps):
+    """1 − β^t for t = 1, …, steps, each β^t by Python's ``**`` as the step computes it."""
+    powers = np.fromiter(map(pow, itertools.repeat(beta), range(1, steps + 1)), float, steps)
+    table = 1 - powers
+    table.flags.writeable = False
+    return table
+
+
+def adam_scalar_runs(grads, lr, x0=0.0, *, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0,
+                     amsgrad=False, maximize=False, decoupled_weight_decay=False, bounds=None):
+    """K independent runs of :func:`adam_scalar_run` at once: ``grads`` has shape (K, T).
+
+    Row k is the run of ``adam_scalar_run(grads[k], lr[k], x0[k], ...)`` — bit for
+    bit, as the tests check — with ``lr`` of shape (T,) or (K, T), ``x0`` a number or
+    K of them and ``amsgrad`` one switch or K of them (Adam and AMSGrad on the same
+    gradients share their m and v). Returns x_t of every run, shape (K, T).
+    Checked as ``adam_step`` checks: by the same function, with the same messages.
+    """
+    grads = float_array(grads, "grads").astype(float, copy=False)
+    if grads.ndim != 2:
+        raise ValueError(f"grads must have shape (runs, steps), got shape {grads.shape}")
+    runs, steps = grads.shape
+    try:
+        lrs = np.broadcast_to(float_array(np.asarray(lr, dtype=float), "lr"), grads.shape)
+        x0s = np.broadcast_to(float_array(np.asarray(x0, dtype=float), "x0"), (runs,))
+    except ValueError:
+        raise ValueError(f"lr (shape {np.shape(lr)}) and x0 (shape {np.shape(x0)}) must "
+                         f"broadcast to grads' shape {grads.shape} and to ({runs},)") from None
+    switches = [amsgrad] * runs if isinstance(amsgrad, (bool, np.bool_)) else list(amsgrad)
+    if len(switches) != runs:
+        raise ValueError(f"amsgrad must be one switch or {runs} of them, got {len(switches)}")
+    check_hypers(ADAM, dict(lr=np.asarray(lr, dtype=float), beta1=beta1, beta2=beta2, eps=eps,
+                            weight_decay=weight_decay, amsgrad=switches[0], maximize=maximize,
+                            decoupled_weight_decay=decoupled_weight_decay), theta=grads)
+    for switch in switches[1:]:
+        check_flag("amsgrad", switch)
+    if not np.all(np.isfinite(grads)):
+        raise FloatingPointError("grads hold NaN or inf")
+    if not np.all(np.isfinite(x0s)):
+        raise ValueError("x0 must be finite")
+    beta1, beta2, eps, weight_decay = float(beta1), float(beta2), float(eps), float(weight_decay)
+    low, high = (-math.inf, math.inf) if bounds is None else map(float, bounds)
+    xs = np.empty(grads.shape)
+    if weight_decay != 0 and not decoupled_weight_decay:  # g depends on x: step by step
+        for k in range(runs):
+            xs[k] = adam_scalar_run(grads[k], lrs[k], x0s[k], beta1=beta1, beta2=beta2, eps=eps,
+                                    weight_decay=weight_decay, amsgrad=bool(switches[k]),
+                                    maximize=maximize, bounds=(low, high))
+        return xs
+    bias_correction1 = _bias_corrections(beta1, steps)
+    bias_correction2 = _bias_corrections(beta2, steps)
+    moments = {}  # the gradients' bytes → (m, v): rows with the same gradients share them
+    for k in range(runs):
+        g = -grads[k] if maximize else grads[k]
+        key = g.tobytes()
+        if key not in moments:
+            moments[key] = (_recurrence(beta1, (1 - beta1) * g),    # m = β1·m + (1 − β1)·g
+                            _recurrence(beta2, (1 - beta2) * g * g))  # v = β2·v + (1 − β2)·g·g
+        m, v = moments[key]
+        lr_k = lrs[k]
+        m_hat = m / bias_correction1
+        v_hat = (np.maximum.accumulate(v) if switches[k] else v) / bias_correction2
+        step = lr_k * m_hat / (np.sqrt(v_hat) + eps)
+        if weight_decay != 0:  # decoupled: x' = x·(1 − α·λ), then x' − step
+            decay = (1 - lr_k * weight_decay).tolist()
+            pairs = zip(decay, step.tolist())
+            path = itertools.accumulate(pairs, lambda x, ds: _clip(x * ds[0] - ds[1], low, high),
+                                        initial=float(x0s[k]))
+        else:  # _clip inlined: this is the one loop left, and it runs millions of times
+            path = itertools.accumulate(
+                step.tolist(), lambda x, s: low if (y := x - s) < low else high if y > high else y,
+                initial=float(x0s[k]))
+        xs[k] = np.fromiter(path, float, steps + 1)[1:]
+    return xs
+
+
+def _clip(x, low, high):
+    """min(max(x, low), high), as ``adam_scalar_run`` projects (NaN stays NaN)."""
+    return low if x < low else high if x > high else x
