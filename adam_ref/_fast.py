@@ -201,3 +201,136 @@ def adam_scalar_runs(grads, lr, x0=0.0, *, beta1=0.9, beta2=0.999, eps=1e-8, wei
 def _clip(x, low, high):
     """min(max(x, low), high), as ``adam_scalar_run`` projects (NaN stays NaN)."""
     return low if x < low else high if x > high else x
+
+
+# --------------------------------------------------------------------------- the fused step
+#
+# ``Adam(fused=True)`` keeps, per param (or, with ``foreach=True``, per group), a
+# :class:`Workspace`: m and v as the two rows of one (2, N) buffer (``state["exp_avg"]``
+# and ``state["exp_avg_sq"]`` are views of it, of the param's shape), AMSGrad's v_max,
+# scratch of the same size, and the step's scalars as arrays of θ's dtype, filled when a
+# value changes. One step is then ten ufunc calls over θ, g, m and v, run block by block
+# (BLOCK bytes of each array at a time) so that large arrays stay in cache; tiny float64
+# params take the same equations on Python floats instead.
+
+BLOCK = 256 * 1024   #: bytes of one array per block of a fused step
+SCALAR_SIZE = 8      #: float64 params of at most this many elements are stepped on Python floats
+
+
+class Workspace:
+    """The buffers and scalars of one fused step over ``size`` elements of ``dtype``."""
+
+    def __init__(self, size, dtype, amsgrad):
+        self.size, self.dtype = size, np.dtype(dtype)
+        self.moments = np.zeros((2, size), dtype)          # rows: m, v
+        self.v_max = np.zeros(size, dtype) if amsgrad else None
+        block = max(1, min(size, BLOCK // self.dtype.itemsize))
+        self.scratch = np.empty((3, block), dtype)         # products, m̂ → step, v̂ → denom; g
+        self.rows = ((self.scratch[:2], *self.scratch) if block == size else None)
+        self.betas = np.empty((2, 1), dtype)               # β1, β2
+        self.complements = np.empty((2, 1), dtype)         # 1 − β1, 1 − β2
+        self.corrections = np.empty((2, 1), dtype)         # 1 − β1^t, 1 − β2^t
+        self.scalars = np.empty(4, dtype)                  # lr, ε, λ, 1 − lr·λ
+        self.lr, self.eps, self.weight_decay, self.decay = (self.scalars[i, ...] for i in range(4))
+        self.key = self.t = None
+        self.views = []  # (param data, {state key: view}) of each param laid in the buffers
+
+    def holds(self, theta, state, amsgrad, k=0):
+        """Whether the k-th param's data is ``theta`` and its state's arrays are these views."""
+        data, views = self.views[k]
+        return (data is theta and (not amsgrad or "max_exp_avg_sq" in views)
+                and all(state.get(key) is view for key, view in views.items()))
+
+    def refresh(self, t, lr, beta1, beta2, eps, weight_decay, **_):
+        """Write this step's scalars (each converted once, as NumPy converts a Python float)."""
+        key = (lr, beta1, beta2, eps, weight_decay)
+        if key != self.key:
+            self.betas[:, 0] = beta1, beta2
+            self.complements[:, 0] = 1 - beta1, 1 - beta2
+            self.scalars[:] = lr, eps, weight_decay, 1 - lr * weight_decay
+            self.key, self.t = key, None
+        if t != self.t:
+            self.corrections[:, 0] = 1 - beta1 ** t, 1 - beta2 ** t
+            self.t = t
+
+
+def fused_kernel(theta, grad, work, *, amsgrad, maximize, decoupled_weight_decay, weight_decay,
+                 **_):
+    """One Adam step over 1-D ``theta`` and ``grad`` with ``work``'s moments, in place.
+
+    ``work.refresh`` has written the step's scalars. The same operations as
+    :func:`adam_ref.functional.adam_step`, in its order, on the same operands: m and v
+    advance together (β·row + (1 − β)·g, then v's term once more times g), and m̂, v̂
+    are one division of both rows when there is no v_max.
+    """
+    w = work
+    l2 = weight_decay != 0 and not decoupled_weight_decay
+    decoupled = weight_decay != 0 and decoupled_weight_decay
+    if w.rows is not None:  # one block: the views were made once
+        return _kernel(theta, grad, w.moments, w.v_max, *w.rows, w, maximize, l2, decoupled,
+                       amsgrad)
+    step = w.scratch.shape[1]
+    for start in range(0, w.size, step):
+        stop = min(start + step, w.size)
+        s = w.scratch[:, :stop - start]
+        _kernel(theta[start:stop], grad[start:stop], w.moments[:, start:stop],
+                None if w.v_max is None else w.v_max[start:stop], s[:2], s[0], s[1], s[2], w,
+                maximize, l2, decoupled, amsgrad)
+
+
+def _kernel(th, g, mv, v_max, s01, s0, s1, s2, w, maximize, l2, decoupled, amsgrad):
+    if maximize:
+        g = np.negative(g, out=s2)                          # g = −g
+    if l2:
+        np.multiply(w.weight_decay, th, out=s0)             # λ·θ
+        g = np.add(g, s0, out=s2)                           # g + λ·θ
+    if decoupled:
+        np.multiply(th, w.decay, out=th)                    # θ·(1 − α·λ)
+    np.multiply(mv, w.betas, out=mv)                        # β1·m, β2·v
+    np.multiply(w.complements, g, out=s01)                  # (1 − β1)·g, (1 − β2)·g
+    np.multiply(s1, g, out=s1)                              # (1 − β2)·g·g
+    np.add(mv, s01, out=mv)                                 # m_t, v_t
+    if amsgrad:
+        np.maximum(v_max, mv[1], out=v_max)
+        np.divide(mv[0], w.corrections[0], out=s0)          # m̂
+        np.divide(v_max, w.corrections[1], out=s1)          # v̂ from v_max
+    else:
+        np.divide(mv, w.corrections, out=s01)               # m̂, v̂
+    np.sqrt(s1, out=s1)
+    np.add(s1, w.eps, out=s1)                               # √v̂ + ε
+    np.multiply(w.lr, s0, out=s0)                           # α·m̂
+    np.divide(s0, s1, out=s0)                               # α·m̂ / (√v̂ + ε)
+    np.subtract(th, s0, out=th)
+
+
+def scalar_step(theta, grad, m, v, v_max, t, *, lr, beta1, beta2, eps, weight_decay, amsgrad,
+                maximize, decoupled_weight_decay):
+    """One Adam step of a few float64 elements on Python floats (1-D views, written in place).
+
+    Python floats are IEEE doubles, so each operation rounds as NumPy's float64 ufunc
+    does; the step is :func:`adam_ref.functional.adam_step`'s lines, element by element.
+    """
+    bias_correction1 = 1 - beta1 ** t
+    bias_correction2 = 1 - beta2 ** t
+    l2 = weight_decay != 0 and not decoupled_weight_decay
+    decay = 1 - lr * weight_decay if weight_decay != 0 and decoupled_weight_decay else None
+    one_minus_beta1, one_minus_beta2 = 1 - beta1, 1 - beta2
+    xs, ms, vs = theta.tolist(), m.tolist(), v.tolist()
+    vms = v_max.tolist() if amsgrad else None
+    for i, g in enumerate(grad.tolist()):
+        x = xs[i]
+        if maximize:
+            g = -g
+        if l2:
+            g = g + weight_decay * x
+        if decay is not None:
+            x = x * decay
+        m_i = ms[i] = beta1 * ms[i] + one_minus_beta1 * g
+        v_i = vs[i] = beta2 * vs[i] + one_minus_beta2 * g * g
+        if amsgrad:  # np.maximum(v_max, v): v_max unless v is larger or NaN
+            vm = vms[i]
+            v_i = vms[i] = vm if vm >= v_i or vm != vm else v_i
+        xs[i] = x - lr * (m_i / bias_correction1) / (math.sqrt(v_i / bias_correction2) + eps)
+    theta[...], m[...], v[...] = xs, ms, vs
+    if amsgrad:
+        v_max[...] = vms
