@@ -91,8 +91,10 @@ class Adam(AlgorithmOptimizer):
 
     def _flat_step(self, entries):
         """One pass over the params of a ``foreach`` group; False when they cannot share one
-        (different dtypes or step counts, or an array that is not contiguous)."""
+        (one param, different dtypes or step counts, or an array that is not contiguous)."""
         params = [p for p, _, _, _ in entries]
+        if len(params) == 1:
+            return False
         states = [state for _, _, state, _ in entries]
         kwargs = entries[0][3][0]
         amsgrad, dtype, t = kwargs["amsgrad"], params[0].data.dtype, states[0]["step"]
