@@ -238,8 +238,10 @@ class Workspace:
     def holds(self, theta, state, amsgrad, k=0):
         """Whether the k-th param's data is ``theta`` and its state's arrays are these views."""
         data, views = self.views[k]
-        return (data is theta and (not amsgrad or "max_exp_avg_sq" in views)
-                and all(state.get(key) is view for key, view in views.items()))
+        v_max = views.get("max_exp_avg_sq")
+        return (data is theta and state.get("exp_avg") is views["exp_avg"]
+                and state.get("exp_avg_sq") is views["exp_avg_sq"]
+                and (state.get("max_exp_avg_sq") is v_max if v_max is not None else not amsgrad))
 
     def refresh(self, t, lr, beta1, beta2, eps, weight_decay, **_):
         """Write this step's scalars (each converted once, as NumPy converts a Python float)."""

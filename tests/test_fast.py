@@ -282,3 +282,25 @@ def test_scalar_runs_check_as_the_step_checks():
         adam_scalar_runs(np.array([[1.0, np.inf]]), 0.1)
     with pytest.raises(ValueError, match="shape \\(runs, steps\\)"):
         adam_scalar_runs(np.ones(3), 0.1)
+
+
+def test_the_functional_step_checks_a_changed_value_at_once():
+    """The step skips re-checking values that are the very objects it checked last time;
+    any new value is checked, wherever it comes from."""
+    theta, state = np.ones(2), adam_init(np.ones(2))
+    lr = 0.1
+    for _ in range(3):
+        theta, state, _ = adam_step(theta, np.ones(2), state, lr=lr)
+    for bad, match in ((float("nan"), "Invalid learning rate: nan"), (-0.5, "Invalid learning rate")):
+        with pytest.raises(ValueError, match=match):
+            adam_step(theta, np.ones(2), state, lr=bad)
+    with pytest.raises(TypeError, match="amsgrad must be True or False"):
+        adam_step(theta, np.ones(2), state, lr=lr, amsgrad=1)
+    betas = np.array([[0.9], [1.0]])  # arrays are checked every call, whatever their identity
+    with pytest.raises(ValueError, match="Invalid beta parameter at index 0: 1.0"):
+        adam_step(np.ones((2, 2)), np.ones((2, 2)), adam_init(np.ones((2, 2))), beta1=betas)
+    betas[1] = 0.5
+    adam_step(np.ones((2, 2)), np.ones((2, 2)), adam_init(np.ones((2, 2))), beta1=betas)
+    betas[1] = 1.0
+    with pytest.raises(ValueError, match="Invalid beta parameter at index 0: 1.0"):
+        adam_step(np.ones((2, 2)), np.ones((2, 2)), adam_init(np.ones((2, 2))), beta1=betas)

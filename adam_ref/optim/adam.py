@@ -77,9 +77,11 @@ class Adam(AlgorithmOptimizer):
     def _param_step(self, p, grad, state, args):
         kwargs, _ = args
         theta, amsgrad = p.data, kwargs["amsgrad"]
-        if not _contiguous(theta, state):
-            return self._update_inplace(theta, grad, state, args)
-        work = self._workspace(p, state, amsgrad)
+        work = self.__dict__.get("_workspaces", {}).get(p)
+        if work is None or not work.holds(theta, state, amsgrad):
+            if not _contiguous(theta, state):
+                return self._update_inplace(theta, grad, state, args)
+            work = self._workspace(p, state, amsgrad)
         state["step"] += 1
         if theta.dtype == np.float64 and theta.size <= SCALAR_SIZE:
             m, v = work.moments

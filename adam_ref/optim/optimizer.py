@@ -254,14 +254,14 @@ class Optimizer:
         # the arrays of its owner (and with all of them when memory comes from elsewhere)
         by_owner, foreign = {}, []
         for array in written:
-            base = _owner(array)
+            base = array if array.base is None else _owner(array)
             (foreign if base.base is not None else by_owner.setdefault(id(base), [])).append(array)
         unaliased = []
         for p, grad, state, args, result in plan:
             if args is not None:
-                base = _owner(grad)
+                base = grad if grad.base is None else _owner(grad)
                 near = written if base.base is not None else by_owner.get(id(base), []) + foreign
-                if any(np.may_share_memory(grad, a) for a in near):
+                if near and any(np.may_share_memory(grad, a) for a in near):
                     grad = grad.copy()
             unaliased.append((p, grad, state, args, result))
         return unaliased
