@@ -208,8 +208,8 @@ def _clip(x, low, high):
 # ``Adam(fused=True)`` keeps, per param (or, with ``foreach=True``, per group), a
 # :class:`Workspace`: m and v as the two rows of one (2, N) buffer (``state["exp_avg"]``
 # and ``state["exp_avg_sq"]`` are views of it, of the param's shape), AMSGrad's v_max,
-# scratch of the same size, and the step's scalars as arrays of θ's dtype, filled when a
-# value changes. One step is then ten ufunc calls over θ, g, m and v, run block by block
+# scratch, and the step's scalars as 0-d arrays of θ's dtype, written when a value
+# changes. A step is then fourteen ufunc calls that allocate nothing, run block by block
 # (BLOCK bytes of each array at a time) so that large arrays stay in cache; tiny float64
 # params take the same equations on Python floats instead.
 
@@ -224,15 +224,15 @@ class Workspace:
         self.size, self.dtype = size, np.dtype(dtype)
         self.moments = np.zeros((2, size), dtype)          # rows: m, v
         self.v_max = np.zeros(size, dtype) if amsgrad else None
-        block = max(1, min(size, BLOCK // self.dtype.itemsize))
-        self.scratch = np.empty((3, block), dtype)         # products, m̂ → step, v̂ → denom; g
-        self.rows = ((self.scratch[:2], *self.scratch) if block == size else None)
-        self.betas = np.empty((2, 1), dtype)               # β1, β2
-        self.complements = np.empty((2, 1), dtype)         # 1 − β1, 1 − β2
-        self.corrections = np.empty((2, 1), dtype)         # 1 − β1^t, 1 − β2^t
-        self.scalars = np.empty(4, dtype)                  # lr, ε, λ, 1 − lr·λ
-        self.lr, self.eps, self.weight_decay, self.decay = (self.scalars[i, ...] for i in range(4))
-        self.key = self.t = None
+        self.block = max(1, min(size, BLOCK // self.dtype.itemsize))
+        self.scratch = np.empty((3, self.block), dtype)    # m̂ → step; v̂ → denom; g
+        # the step's numbers as 0-d arrays of θ's dtype: NumPy converts a Python float to
+        # θ's dtype the same way, so results do not change; ufuncs take them faster
+        self.scalars = np.empty(10, dtype)
+        (self.beta1, self.beta2, self.one_minus_beta1, self.one_minus_beta2,
+         self.bias_correction1, self.bias_correction2, self.lr, self.eps, self.weight_decay,
+         self.decay) = (self.scalars[i, ...] for i in range(10))
+        self.key = self.t = self.kwargs = None
         self.views = []  # (param data, {state key: view}) of each param laid in the buffers
 
     def holds(self, theta, state, amsgrad, k=0):
@@ -243,44 +243,49 @@ class Workspace:
                 and state.get("exp_avg_sq") is views["exp_avg_sq"]
                 and (state.get("max_exp_avg_sq") is v_max if v_max is not None else not amsgrad))
 
-    def refresh(self, t, lr, beta1, beta2, eps, weight_decay, **_):
-        """Write this step's scalars (each converted once, as NumPy converts a Python float)."""
-        key = (lr, beta1, beta2, eps, weight_decay)
-        if key != self.key:
-            self.betas[:, 0] = beta1, beta2
-            self.complements[:, 0] = 1 - beta1, 1 - beta2
-            self.scalars[:] = lr, eps, weight_decay, 1 - lr * weight_decay
-            self.key, self.t = key, None
+    def refresh(self, t, kwargs):
+        """Write step t's scalars for the step's keywords ``kwargs`` (each number converted
+        once, as NumPy converts a Python float); re-read only when ``kwargs`` changed."""
+        if kwargs is not self.kwargs:
+            key = tuple(kwargs.values())
+            if key != self.key:
+                k = kwargs
+                lr, beta1, beta2, weight_decay = k["lr"], k["beta1"], k["beta2"], k["weight_decay"]
+                self.scalars[[0, 1, 2, 3, 6, 7, 8, 9]] = (
+                    beta1, beta2, 1 - beta1, 1 - beta2, lr, k["eps"], weight_decay,
+                    1 - lr * weight_decay)
+                self.flags = (k["maximize"], weight_decay != 0 and not k["decoupled_weight_decay"],
+                              weight_decay != 0 and k["decoupled_weight_decay"], k["amsgrad"])
+                self.powers = (beta1, beta2)
+                self.key, self.t = key, None
+            self.kwargs = kwargs
         if t != self.t:
-            self.corrections[:, 0] = 1 - beta1 ** t, 1 - beta2 ** t
+            beta1, beta2 = self.powers
+            self.bias_correction1[...] = 1 - beta1 ** t
+            self.bias_correction2[...] = 1 - beta2 ** t
             self.t = t
 
 
-def fused_kernel(theta, grad, work, *, amsgrad, maximize, decoupled_weight_decay, weight_decay,
-                 **_):
+def fused_kernel(theta, grad, work):
     """One Adam step over 1-D ``theta`` and ``grad`` with ``work``'s moments, in place.
 
-    ``work.refresh`` has written the step's scalars. The same operations as
-    :func:`adam_ref.functional.adam_step`, in its order, on the same operands: m and v
-    advance together (β·row + (1 − β)·g, then v's term once more times g), and m̂, v̂
-    are one division of both rows when there is no v_max.
+    ``work.refresh`` has written the step's scalars and switches. The same operations
+    as :func:`adam_ref.functional.adam_step`, in its order, on the same operands, one
+    block of ``work.block`` elements at a time.
     """
     w = work
-    l2 = weight_decay != 0 and not decoupled_weight_decay
-    decoupled = weight_decay != 0 and decoupled_weight_decay
-    if w.rows is not None:  # one block: the views were made once
-        return _kernel(theta, grad, w.moments, w.v_max, *w.rows, w, maximize, l2, decoupled,
-                       amsgrad)
-    step = w.scratch.shape[1]
-    for start in range(0, w.size, step):
-        stop = min(start + step, w.size)
-        s = w.scratch[:, :stop - start]
-        _kernel(theta[start:stop], grad[start:stop], w.moments[:, start:stop],
-                None if w.v_max is None else w.v_max[start:stop], s[:2], s[0], s[1], s[2], w,
-                maximize, l2, decoupled, amsgrad)
+    m, v, v_max, s = w.moments[0], w.moments[1], w.v_max, w.scratch
+    if w.block == w.size:
+        return _kernel(theta, grad, m, v, v_max, s[0], s[1], s[2], w, *w.flags)
+    for start in range(0, w.size, w.block):
+        stop = min(start + w.block, w.size)
+        n = stop - start
+        _kernel(theta[start:stop], grad[start:stop], m[start:stop], v[start:stop],
+                None if v_max is None else v_max[start:stop], s[0, :n], s[1, :n], s[2, :n], w,
+                *w.flags)
 
 
-def _kernel(th, g, mv, v_max, s01, s0, s1, s2, w, maximize, l2, decoupled, amsgrad):
+def _kernel(th, g, m, v, v_max, s0, s1, s2, w, maximize, l2, decoupled, amsgrad):
     if maximize:
         g = np.negative(g, out=s2)                          # g = −g
     if l2:
@@ -288,18 +293,17 @@ def _kernel(th, g, mv, v_max, s01, s0, s1, s2, w, maximize, l2, decoupled, amsgr
         g = np.add(g, s0, out=s2)                           # g + λ·θ
     if decoupled:
         np.multiply(th, w.decay, out=th)                    # θ·(1 − α·λ)
-    np.multiply(mv, w.betas, out=mv)                        # β1·m, β2·v
-    np.multiply(w.complements, g, out=s01)                  # (1 − β1)·g, (1 − β2)·g
-    np.multiply(s1, g, out=s1)                              # (1 − β2)·g·g
-    np.add(mv, s01, out=mv)                                 # m_t, v_t
+    np.multiply(m, w.beta1, out=m)                          # m = β1·m + (1 − β1)·g
+    np.add(m, np.multiply(w.one_minus_beta1, g, out=s0), out=m)
+    np.multiply(v, w.beta2, out=v)                          # v = β2·v + (1 − β2)·g·g
+    np.multiply(w.one_minus_beta2, g, out=s1)
+    np.add(v, np.multiply(s1, g, out=s1), out=v)
     if amsgrad:
-        np.maximum(v_max, mv[1], out=v_max)
-        np.divide(mv[0], w.corrections[0], out=s0)          # m̂
-        np.divide(v_max, w.corrections[1], out=s1)          # v̂ from v_max
-    else:
-        np.divide(mv, w.corrections, out=s01)               # m̂, v̂
+        np.maximum(v_max, v, out=v_max)
+    np.divide(v_max if amsgrad else v, w.bias_correction2, out=s1)  # v̂
     np.sqrt(s1, out=s1)
     np.add(s1, w.eps, out=s1)                               # √v̂ + ε
+    np.divide(m, w.bias_correction1, out=s0)                # m̂
     np.multiply(w.lr, s0, out=s0)                           # α·m̂
     np.divide(s0, s1, out=s0)                               # α·m̂ / (√v̂ + ε)
     np.subtract(th, s0, out=th)

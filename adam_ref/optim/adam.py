@@ -83,13 +83,14 @@ class Adam(AlgorithmOptimizer):
                 return self._update_inplace(theta, grad, state, args)
             work = self._workspace(p, state, amsgrad)
         state["step"] += 1
+        if theta.ndim != 1:
+            theta, grad = theta.reshape(-1), grad.reshape(-1)
         if theta.dtype == np.float64 and theta.size <= SCALAR_SIZE:
             m, v = work.moments
-            scalar_step(theta.reshape(-1), grad.reshape(-1), m, v, work.v_max, state["step"],
-                        **kwargs)
+            scalar_step(theta, grad, m, v, work.v_max, state["step"], **kwargs)
         else:
-            work.refresh(state["step"], **kwargs)
-            fused_kernel(theta.reshape(-1), grad.reshape(-1), work, **kwargs)
+            work.refresh(state["step"], kwargs)
+            fused_kernel(theta, grad, work)
 
     def _flat_step(self, entries):
         """One pass over the params of a ``foreach`` group; False when they cannot share one
@@ -114,8 +115,8 @@ class Adam(AlgorithmOptimizer):
         np.concatenate([grad.reshape(-1) for _, grad, _, _ in entries], out=work.grad)
         for state in states:
             state["step"] = t + 1
-        work.refresh(t + 1, **kwargs)
-        fused_kernel(work.theta, work.grad, work, **kwargs)
+        work.refresh(t + 1, kwargs)
+        fused_kernel(work.theta, work.grad, work)
         for p, part in zip(params, work.parts):
             p.data.reshape(-1)[...] = part
         return True
