@@ -204,8 +204,9 @@ class Optimizer:
 
         Atomic: every grad is checked and every new value computed before any
         param or state entry is written, so a step that raises changes nothing.
-        Groups with ``fused=True`` are updated in place, after all checks, by
-        the subclass's ``_update_inplace`` (bit-identical to ``_update``, no trace).
+        Groups with ``fused=True`` (``_in_place``) are updated in place, after all
+        checks and before any traced write, by the subclass's ``_write_inplace``
+        (bit-identical to ``_update``, no trace).
         """
         loss = None
         if closure is not None:
