@@ -6,7 +6,12 @@ test suite checks this on every flag); what they give up is the trace. Read
 :func:`adam_ref.functional.adam_step` for the math.
 
 - :func:`adam_step_inplace` writes into θ, m, v, v_max and two scratch arrays
-  instead of allocating a new array per equation (``Adam(fused=True)``).
+  instead of allocating a new array per equation (``Adam(fused=True)`` for arrays
+  of any layout).
+- :class:`Workspace`, :func:`fused_kernel` and :func:`scalar_step`: the step of
+  ``Adam(fused=True)`` and ``foreach=True`` for contiguous arrays — moments in one
+  buffer, persistent scratch and scalars, blocks of ``BLOCK`` bytes, and Python
+  floats for float64 params of at most ``SCALAR_SIZE`` elements.
 - :func:`adam_scalar_run` runs one coordinate for many steps on Python floats (the
   long runs of Reddi et al.'s problem: millions of steps in seconds).
 - :func:`adam_scalar_runs` runs K independent coordinates at once: where the
@@ -25,7 +30,8 @@ import numpy as np
 from .functional.adam import ADAM
 from .functional._validate import check_flag, check_hypers, float_array
 
-__all__ = ["adam_step_inplace", "adam_scalar_run", "adam_scalar_runs"]
+__all__ = ["adam_step_inplace", "adam_scalar_run", "adam_scalar_runs", "Workspace", "fused_kernel",
+           "scalar_step"]
 
 
 @lru_cache(maxsize=64)

@@ -16,6 +16,7 @@ notebook.
 import argparse
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -214,11 +215,17 @@ def peak_memory(n=10**6, dtype=np.float32):
     return out
 
 
+def children_cpu():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def timed_command(args):
-    start = time.perf_counter()
+    """Wall time and CPU time (user + system) of a command, or None if it fails."""
+    start, cpu = time.perf_counter(), children_cpu()
     done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True)
     seconds = time.perf_counter() - start
-    return seconds if done.returncode == 0 else None
+    return (seconds, children_cpu() - cpu) if done.returncode == 0 else None
 
 
 def notebooks_seconds():
@@ -230,12 +237,12 @@ def notebooks_seconds():
     paths = sorted((ROOT / "notebooks").glob("*.ipynb"))
     if not paths:
         return None
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), children_cpu()
     for path in paths:
         nb = nbformat.read(path, as_version=4)
         NotebookClient(nb, timeout=600, kernel_name="python3",
                        resources={"metadata": {"path": str(path.parent)}}).execute()
-    return time.perf_counter() - start, len(paths)
+    return time.perf_counter() - start, children_cpu() - cpu, len(paths)
 
 
 def main(argv=None):
@@ -272,11 +279,13 @@ def main(argv=None):
 
     if not args.quick:
         with tempfile.TemporaryDirectory() as out:
-            seconds = timed_command([sys.executable, "-m", "adam_ref", "figures", "--out", out])
-        print(f"\nRegenerate all figures (wall time): {fmt_time(seconds) if seconds else 'failed'}")
+            times = timed_command([sys.executable, "-m", "adam_ref", "figures", "--out", out])
+        print("\nRegenerate all figures: " + (f"{fmt_time(times[0])} wall, {fmt_time(times[1])} CPU"
+                                              if times else "failed"))
         result = notebooks_seconds()
         if result:
-            print(f"Execute all {result[1]} notebooks (wall time): {fmt_time(result[0])}")
+            print(f"Execute all {result[2]} notebooks: {fmt_time(result[0])} wall, "
+                  f"{fmt_time(result[1])} CPU (kernels)")
         else:
             print("Execute all notebooks: not measured (nbclient missing or no notebooks)")
     return 0
