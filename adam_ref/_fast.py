@@ -121,10 +121,16 @@ def adam_scalar_run(grads, lr, x0=0.0, *, beta1=0.9, beta2=0.999, eps=1e-8, weig
     return xs
 
 
-def _recurrence(beta, increments):
-    """y_t = β·y_{t−1} + c_t from y_0 = 0, in Python floats, one step after the other."""
-    return np.fromiter(itertools.accumulate(increments.tolist(), lambda y, c: beta * y + c,
-                                            initial=0.0), float, len(increments) + 1)[1:]
+def _recurrence(beta, increments, y0=0.0):
+    """y_t = β·y_{t−1} + c_t from y_0, in Python floats, one step after the other."""
+    return np.fromiter(itertools.accumulate(_floats(increments), lambda y, c: beta * y + c,
+                                            initial=y0), float, len(increments) + 1)[1:]
+
+
+def _floats(array):
+    """The elements of a float64 array as Python floats, one at a time (a memoryview yields
+    them without building a list of millions of objects first)."""
+    return memoryview(np.ascontiguousarray(array, dtype=float))
 
 
 @lru_cache(maxsize=4)
@@ -179,29 +185,57 @@ def adam_scalar_runs(grads, lr, x0=0.0, *, beta1=0.9, beta2=0.999, eps=1e-8, wei
         return xs
     bias_correction1 = _bias_corrections(beta1, steps)
     bias_correction2 = _bias_corrections(beta2, steps)
-    moments = {}  # the gradients' bytes → (m, v): rows with the same gradients share them
+    shared = []  # (g, rows): rows with the same gradients share their m and v
     for k in range(runs):
-        g = -grads[k] if maximize else grads[k]
-        key = g.tobytes()
-        if key not in moments:
-            moments[key] = (_recurrence(beta1, (1 - beta1) * g),    # m = β1·m + (1 − β1)·g
-                            _recurrence(beta2, (1 - beta2) * g * g))  # v = β2·v + (1 − β2)·g·g
-        m, v = moments[key]
-        lr_k = lrs[k]
-        m_hat = m / bias_correction1
-        v_hat = (np.maximum.accumulate(v) if switches[k] else v) / bias_correction2
-        step = lr_k * m_hat / (np.sqrt(v_hat) + eps)
-        if weight_decay != 0:  # decoupled: x' = x·(1 − α·λ), then x' − step
-            decay = (1 - lr_k * weight_decay).tolist()
-            pairs = zip(decay, step.tolist())
-            path = itertools.accumulate(pairs, lambda x, ds: _clip(x * ds[0] - ds[1], low, high),
-                                        initial=float(x0s[k]))
-        else:  # _clip inlined: this is the one loop left, and it runs millions of times
-            path = itertools.accumulate(
-                step.tolist(), lambda x, s: low if (y := x - s) < low else high if y > high else y,
-                initial=float(x0s[k]))
-        xs[k] = np.fromiter(path, float, steps + 1)[1:]
+        for g, rows in shared:
+            if np.array_equal(g, grads[k]):
+                rows.append(k)
+                break
+        else:
+            shared.append((grads[k], [k]))
+    # CHUNK steps at a time, each recurrence carried over from one chunk to the next: the
+    # arrays stay small (in cache, and no fresh memory per step of a million-step run)
+    buffers = np.empty((2, min(steps, CHUNK)))
+    for g_all, rows in shared:
+        m_t = v_t = 0.0
+        x_t = {k: float(x0s[k]) for k in rows}
+        v_max_t = dict.fromkeys(rows, 0.0)
+        for start in range(0, steps, CHUNK):
+            stop = min(start + CHUNK, steps)
+            g = -g_all[start:stop] if maximize else g_all[start:stop]
+            m = _recurrence(beta1, (1 - beta1) * g, m_t)            # m = β1·m + (1 − β1)·g
+            v = _recurrence(beta2, (1 - beta2) * g * g, v_t)        # v = β2·v + (1 − β2)·g·g
+            m_t, v_t = float(m[-1]), float(v[-1])
+            for k in rows:
+                lr_k = lrs[k, start:stop]
+                step, denom = buffers[:, :stop - start]             # step = α·m̂ / (√v̂ + ε)
+                m_hat = np.divide(m, bias_correction1[start:stop], out=step)
+                v_k = v
+                if switches[k]:  # v_max: the running max, then the max with the last chunk's
+                    v_k = np.maximum(np.maximum.accumulate(v, out=denom), v_max_t[k], out=denom)
+                    v_max_t[k] = float(v_k[-1])
+                v_hat = np.divide(v_k, bias_correction2[start:stop], out=denom)
+                denom = np.add(np.sqrt(v_hat, out=denom), eps, out=denom)
+                step = np.divide(np.multiply(lr_k, m_hat, out=step), denom, out=step)
+                xs[k, start:stop] = _path(step, lr_k, x_t[k], weight_decay, low, high)
+                x_t[k] = float(xs[k, stop - 1])
     return xs
+
+
+CHUNK = 1 << 16  #: steps per chunk of adam_scalar_runs
+
+
+def _path(step, lr, x, weight_decay, low, high):
+    """x_t = Π(x'_{t−1} − step_t) from x, with x' = x·(1 − α·λ) under decoupled decay."""
+    if weight_decay != 0:
+        pairs = zip(_floats(1 - lr * weight_decay), _floats(step))
+        path = itertools.accumulate(pairs, lambda x, ds: _clip(x * ds[0] - ds[1], low, high),
+                                    initial=x)
+    else:  # _clip inlined: this is the one loop left, and it runs millions of times
+        path = itertools.accumulate(
+            _floats(step), lambda x, s: low if (y := x - s) < low else high if y > high else y,
+            initial=x)
+    return np.fromiter(path, float, len(step) + 1)[1:]
 
 
 def _clip(x, low, high):

@@ -70,8 +70,8 @@ def reddi_scalar_runs(slopes, alpha, *, beta1=0.9, beta2=0.99, eps=1e-8, every=1
     comparator = np.cumsum(-b)  # Σ_s b_s·x*, with x* = −1
     kept = slice(every - 1, None, every)
     runs = []
-    paths = adam_scalar_runs(np.stack([slopes, slopes]), lrs, beta1=beta1, beta2=beta2, eps=eps,
-                             amsgrad=(False, True), bounds=(-1.0, 1.0))
+    paths = adam_scalar_runs(np.broadcast_to(slopes, (2, steps)), lrs, beta1=beta1, beta2=beta2,
+                             eps=eps, amsgrad=(False, True), bounds=(-1.0, 1.0))
     for xs, label in zip(paths, ("Adam", "AMSGrad")):
         x_before = np.concatenate([[0.0], xs[:-1]])  # x_{t−1}, where f_t is evaluated
         regret = np.cumsum(b * x_before) - comparator

@@ -240,8 +240,11 @@ def test_foreach_is_a_switch():
 
 # --------------------------------------------------------------------------- long runs
 
+@pytest.mark.parametrize("chunk", [None, 64], ids=["one-chunk", "chunks"])
 @pytest.mark.parametrize("flags", FLAGS, ids=flag_ids)
-def test_scalar_runs_are_the_scalar_run_and_the_step(flags):
+def test_scalar_runs_are_the_scalar_run_and_the_step(flags, chunk, monkeypatch):
+    if chunk:  # the recurrences carried over chunk boundaries (the last chunk shorter)
+        monkeypatch.setattr(fast, "CHUNK", chunk)
     rng = np.random.default_rng(11)
     steps = 300
     g = rng.standard_normal((3, steps)) * 10.0 ** rng.uniform(-9, 2, (3, steps))
