@@ -16,7 +16,7 @@ import numpy as np
 
 from . import _text, plots
 from .plots import _t, describe
-from ._fast import adam_scalar_run
+from ._fast import adam_scalar_runs
 from .functional import adam_step
 from .functional._validate import float_array
 from .history import History, positive_count, record, record_step
@@ -32,9 +32,11 @@ def reddi_scalar_runs(slopes, alpha, *, beta1=0.9, beta2=0.99, eps=1e-8, every=1
                       mean_slope=None):
     r"""Adam and AMSGrad on f_t(x) = c_t·x over [−1, 1] with α_t = α/√t, from x₀ = 0.
 
-    Each run is :func:`adam_ref._fast.adam_scalar_run`, the scalar fast path of
+    Both runs are :func:`adam_ref._fast.adam_scalar_runs`, the scalar fast path of
     :func:`adam_step` (bit-identical to it, and to ``record_step(adam_step, ...)``
-    with the projection x ← Π(x)), so that a million steps take about a second.
+    with the projection x ← Π(x)), which computes Adam's and AMSGrad's shared m and v
+    once and every step's α_t·m̂_t/(√v̂_t + ε) over all steps at once, so that a
+    million steps take a fraction of a second.
     Returns ``(adam, amsgrad)``, two
     :class:`History` objects with θ = x_t and the regret against x* = −1,
     every ``every``-th step.
@@ -72,9 +74,9 @@ def reddi_scalar_runs(slopes, alpha, *, beta1=0.9, beta2=0.99, eps=1e-8, every=1
     comparator = np.cumsum(-b)  # Σ_s b_s·x*, with x* = −1
     kept = slice(every - 1, None, every)
     runs = []
-    for amsgrad, label in ((False, "Adam"), (True, "AMSGrad")):
-        xs = adam_scalar_run(slopes, lrs, beta1=beta1, beta2=beta2, eps=eps, amsgrad=amsgrad,
-                             bounds=(-1.0, 1.0))
+    paths = adam_scalar_runs(np.broadcast_to(slopes, (2, steps)), lrs, beta1=beta1, beta2=beta2,
+                             eps=eps, amsgrad=(False, True), bounds=(-1.0, 1.0))
+    for xs, label in zip(paths, ("Adam", "AMSGrad")):
         x_before = np.concatenate([[0.0], xs[:-1]])  # x_{t−1}, where f_t is evaluated
         regret = np.cumsum(b * x_before) - comparator
         runs.append(History(t[kept], xs[kept, None], (slopes * x_before)[kept, None],
@@ -153,18 +155,12 @@ def paths_saddle():
 def reddi():
     # The paper picks α by grid search; α = 0.5 (of 0.01, 0.1, 0.5, 1, 2 tried) shows both
     # effects within 10⁵ online steps. The stochastic problem drifts to −1 far more slowly
-    # (its mean slope is 0.2 against spikes of 1010), so it runs 3·10⁶ steps on the
-    # scalar fast path of adam_step (reddi_scalar_runs), which a test holds equal to it.
+    # (its mean slope is 0.2 against spikes of 1010), so it runs 3·10⁶ steps. Both run on
+    # the scalar fast path of adam_step (reddi_scalar_runs), which the tests hold equal to
+    # record_step(adam_step, ..., project=online.project, comparator=online.minimum).
     alpha, online_steps, stochastic_steps = 0.5, 100_000, 3_000_000
-
-    def lr(t):  # α_t = α/√t, the paper's schedule
-        return alpha / math.sqrt(t)
-
     online = ReddiOnline()
-    runs = [record_step(adam_step, online, np.zeros(1), online_steps, every=100, lr=lr,
-                        beta1=0.9, beta2=0.99, amsgrad=amsgrad, project=online.project,
-                        comparator=online.minimum, label=label)
-            for amsgrad, label in ((False, "Adam"), (True, "AMSGrad"))]
+    runs = list(reddi_scalar_runs(online.slopes(online_steps), alpha, every=100))
     # The realised regret of one seed jumps by up to 2020 at each rare 1010·x; the expected
     # regret E[R_t] = Σ_s E[c]·(x_{s−1} + 1) of the same iterates shows the trend without
     # the noise of the draws.

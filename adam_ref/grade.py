@@ -435,8 +435,9 @@ def check_step(step, init=None, algorithm="adam", steps=DEFAULT_STEPS, seed=0, *
     unless given here. It returns ``(theta_next, state_next)`` or ``(theta_next,
     state_next, intermediates)``, where ``intermediates`` maps names of the reference
     trace's fields (``"m"``, ``"v"``, ``"m_hat"``, ``"v_hat"``, ``"denom"``, ...) to
-    arrays. ``state`` starts as ``init(theta)``, or None without ``init``; the state is
-    the student's own and is never inspected.
+    arrays. ``state`` starts as ``init(theta)`` — with those of the init's keywords its
+    signature takes, such as Adagrad's ``initial_accumulator_value`` — or None without
+    ``init``; the state is the student's own and is never inspected.
 
     The two run ``steps`` steps from the same θ₀ (7 coordinates, float64) on
     :func:`exposing_gradients` ``(steps, seed)``. Fields are compared in the order of
@@ -470,7 +471,8 @@ def check_step(step, init=None, algorithm="adam", steps=DEFAULT_STEPS, seed=0, *
     kw = defaults | hyperparameters
     grads = exposing_gradients(int(steps), int(seed))
     theta0 = _theta0(int(seed))
-    ref_state = spec.init(theta0)
+    init_kw = {name: kw[name] for name in spec.init_keywords}  # Adagrad's initial sum
+    ref_state = spec.init(theta0, **init_kw)
     spec.step(theta0, grads[0], ref_state, **kw)  # the caller's hyperparameters are checked here
 
     order = [f.name for f in fields(spec.trace) if f.name not in _SKIP]
@@ -488,7 +490,8 @@ def check_step(step, init=None, algorithm="adam", steps=DEFAULT_STEPS, seed=0, *
                       f"give the step the keywords {', '.join(missing)}: it is called with the "
                       f"reference's names ({', '.join(defaults)}), those its signature takes")
     try:
-        state = init(theta0.copy()) if init is not None else None
+        state = (init(theta0.copy(), **_call_kwargs(init, spec, init_kw, ())[0])
+                 if init is not None else None)
     except Exception as error:  # the student's code: a finding
         return finish(0, Mismatch(1, "init", None, _error_text(error)),
                       f"init(theta) raised {type(error).__name__}: {error}")
@@ -594,7 +597,7 @@ def _hint(spec, kw, grads, theta0, history, compared, name, t, expected, got, in
     """Name the known mistake whose run reproduces the student's values up to step t."""
     matches = []
     for bug, text, mistake in _mistakes(spec, kw):
-        theta, state = theta0.copy(), spec.init(theta0)
+        theta, state = theta0.copy(), spec.init(theta0, **{n: kw[n] for n in spec.init_keywords})
         agree = True
         try:
             with np.errstate(all="ignore"):

@@ -3,16 +3,20 @@
     python bench/run.py            # everything (torch optional: its columns are blank without it)
     python bench/run.py --quick    # smaller sizes and fewer repeats, for a smoke run
 
-Prints Markdown tables: per-step time of adam_ref's optimizers (the traced
-reference step and, for Adam, the in-place ``fused=True`` step) against torch's
-default CPU implementation on one thread; the speed-up of one broadcast sweep
-over K separate runs; the peak extra memory of one step; and the time to
-regenerate every figure and to execute every notebook.
+Prints a calibration line (torch's n = 2 step, one NumPy ufunc call: how fast this
+machine is) and Markdown tables: per-step time of Adam — the traced reference
+step and the in-place ``fused=True`` step — against torch's single-tensor,
+foreach and fused CPU implementations on one thread, at n = 2, 1e3, 1e6, 1e7 in
+float32 and float64; a 20-tensor MLP (with ``foreach=True``); the speed-up of one
+broadcast sweep over K separate runs; Reddi's 10⁵-step online run; the peak extra
+memory of one step; and the time to regenerate every figure and to execute every
+notebook.
 """
 
 import argparse
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -35,28 +39,32 @@ except ImportError:
     torch = None
 
 
-def per_step_seconds(step, n, budget=0.4):
-    """Best-of-5 mean time of ``step()``, with enough calls for ``budget`` seconds per repeat."""
+def per_step_seconds(step, budget=0.2):
+    """Best-of-5 mean CPU time of ``step()``, with enough calls for ``budget`` seconds per
+    repeat (CPU time of this process, so that other work on a shared machine counts less)."""
     step()
-    start = time.perf_counter()
+    start = time.process_time()
     step()
-    once = max(time.perf_counter() - start, 1e-7)
+    once = max(time.process_time() - start, 1e-7)
     number = max(1, min(20000, int(budget / once)))
-    return min(timeit.repeat(step, number=number, repeat=5)) / number
+    return min(timeit.Timer(step, timer=time.process_time).repeat(number=number, repeat=5)) / number
 
 
-def ours(cls, n, dtype, rng, **options):
-    p = adam_ref.Param(rng.standard_normal(n).astype(dtype))
-    p.grad = rng.standard_normal(n).astype(dtype)
-    return cls([p], **options).step
+def ours(shapes, dtype, rng, **options):
+    params = [adam_ref.Param(rng.standard_normal(s).astype(dtype)) for s in shapes]
+    for p in params:
+        p.grad = rng.standard_normal(p.shape).astype(dtype)
+    return adam_ref.Adam(params, **options).step
 
 
-def theirs(name, n, dtype, rng, **options):
+def theirs(shapes, dtype, rng, **options):
     if torch is None:
         return None
-    p = torch.nn.Parameter(torch.from_numpy(rng.standard_normal(n).astype(dtype)))
-    p.grad = torch.from_numpy(rng.standard_normal(n).astype(dtype))
-    return getattr(torch.optim, name)([p], **options).step
+    params = [torch.nn.Parameter(torch.from_numpy(rng.standard_normal(s).astype(dtype)))
+              for s in shapes]
+    for p in params:
+        p.grad = torch.from_numpy(rng.standard_normal(p.shape).astype(dtype))
+    return torch.optim.Adam(params, **options).step
 
 
 def fmt_time(seconds):
@@ -68,29 +76,95 @@ def fmt_time(seconds):
     return f"{seconds / 1e-9:.3g} ns"
 
 
+def ratio(numerator, denominator):
+    return f"{numerator / denominator:.2f}" if numerator and denominator else "—"
+
+
+TORCH = (("torch", dict(foreach=False)), ("torch foreach", dict(foreach=True)),
+         ("torch fused", dict(fused=True)))
+
+
+def timed_row(label, shapes, dtype, rng, mine):
+    """adam_ref's ``mine`` ({column: options}) and torch's three implementations on ``shapes``."""
+    times = {name: per_step_seconds(ours(shapes, dtype, rng, **options))
+             for name, options in mine.items()}
+    for name, options in TORCH:
+        step = theirs(shapes, dtype, rng, **options)
+        times[name] = per_step_seconds(step) if step is not None else None
+    return times
+
+
 def step_table(sizes):
     rng = np.random.default_rng(0)
-    rows = ["| optimizer | n | dtype | adam_ref | adam_ref fused | torch | torch ÷ adam_ref | torch ÷ fused |",
-            "|---|---|---|---|---|---|---|---|"]
-    cases = [("Adam", adam_ref.Adam, {}, True)]
-    for name in ("SGD", "RMSprop"):
-        if hasattr(adam_ref, name):
-            options = {"momentum": 0.9} if name == "SGD" else {}
-            cases.append((name, getattr(adam_ref, name), options, False))
-    for name, cls, options, has_fused in cases:
-        for n in sizes:
-            for dtype in (np.float32, np.float64):
-                ref = per_step_seconds(ours(cls, n, dtype, rng, **options), n)
-                fused = (per_step_seconds(ours(cls, n, dtype, rng, fused=True, **options), n)
-                         if has_fused else None)
-                step = theirs(name, n, dtype, rng, **options)
-                tor = per_step_seconds(step, n) if step is not None else None
-                ratio = f"{tor / ref:.2f}" if tor else "—"
-                fratio = f"{tor / fused:.2f}" if tor and fused else "—"
-                rows.append(f"| {name} | {n:.0e} | {np.dtype(dtype).name} | {fmt_time(ref)} | "
-                            f"{fmt_time(fused)} | {fmt_time(tor)} | {ratio} | {fratio} |")
-                print(rows[-1], file=sys.stderr)
+    mine = {"traced": {}, "fused": {"fused": True}}
+    rows = ["| n | dtype | traced | fused | torch | torch foreach | torch fused "
+            "| traced ÷ torch | fused ÷ torch |",
+            "|---|---|---|---|---|---|---|---|---|"]
+    for n in sizes:
+        for dtype in (np.float32, np.float64):
+            t = timed_row("Adam", [(n,)], dtype, rng, mine)
+            rows.append(f"| {n:.0e} | {np.dtype(dtype).name} | "
+                        + " | ".join(fmt_time(t[k]) for k in ("traced", "fused", "torch",
+                                                              "torch foreach", "torch fused"))
+                        + f" | {ratio(t['traced'], t['torch'])} | {ratio(t['fused'], t['torch'])} |")
+            print(rows[-1], file=sys.stderr)
     return rows
+
+
+def mlp_table():
+    """10 × Linear(100, 100): 20 tensors (weights and biases) in one group."""
+    rng = np.random.default_rng(2)
+    shapes = [(100, 100), (100,)] * 10
+    mine = {"traced": {}, "fused": {"fused": True}, "foreach": {"foreach": True}}
+    rows = ["| dtype | traced | fused | foreach | torch | torch foreach | torch fused "
+            "| foreach ÷ torch foreach |", "|---|---|---|---|---|---|---|---|"]
+    for dtype in (np.float32, np.float64):
+        t = timed_row("MLP", shapes, dtype, rng, mine)
+        rows.append(f"| {np.dtype(dtype).name} | "
+                    + " | ".join(fmt_time(t[k]) for k in ("traced", "fused", "foreach", "torch",
+                                                          "torch foreach", "torch fused"))
+                    + f" | {ratio(t['foreach'], t['torch foreach'])} |")
+        print(rows[-1], file=sys.stderr)
+    return rows
+
+
+def calibration():
+    """torch's n = 2 Adam step and one NumPy ufunc call on 2 elements: the machine's pace."""
+    a = np.ones(2)
+    ufunc = per_step_seconds(lambda: np.add(a, a, out=a))
+    step = theirs([(2,)], np.float32, np.random.default_rng(0), foreach=False)
+    return (per_step_seconds(step) if step is not None else None), ufunc
+
+
+def reddi_seconds(steps=100_000):
+    """Adam and AMSGrad on Reddi et al.'s online problem: the figures' fast path, the class
+    (Adam(fused=True) with the projection) and record_step(adam_step), the last two on 10⁴
+    steps scaled to ``steps``."""
+    from adam_ref.figures import reddi_scalar_runs
+    from adam_ref.history import record_step
+    from adam_ref.objectives import ReddiOnline
+    online = ReddiOnline()
+    start = time.process_time()
+    reddi_scalar_runs(online.slopes(steps), 0.5, every=100)
+    fast = time.process_time() - start
+    short = 10_000
+    start = time.process_time()
+    for amsgrad in (False, True):
+        record_step(adam_step, online, np.zeros(1), short, every=100, lr=lambda t: 0.5 / t ** 0.5,
+                    beta1=0.9, beta2=0.99, amsgrad=amsgrad, project=online.project,
+                    comparator=online.minimum)
+    traced = (time.process_time() - start) * steps / short
+    start = time.process_time()
+    for amsgrad in (False, True):
+        p = adam_ref.Param(np.zeros(1))
+        opt = adam_ref.Adam([p], lr=0.5, betas=(0.9, 0.99), amsgrad=amsgrad, fused=True)
+        for t in range(1, short + 1):
+            opt.param_groups[0]["lr"] = 0.5 / t ** 0.5
+            p.grad = np.full(1, online.slope(t))
+            opt.step()
+            np.clip(p.data, -1.0, 1.0, out=p.data)
+    fused = (time.process_time() - start) * steps / short
+    return fast, fused, traced
 
 
 def sweep(K=64, steps=300):
@@ -127,7 +201,7 @@ def sweep(K=64, steps=300):
 def peak_memory(n=10**6, dtype=np.float32):
     """Peak memory allocated during one step, in units of the parameter's size."""
     out = {}
-    for label, options in (("adam_ref", {}), ("adam_ref fused", {"fused": True})):
+    for label, options in (("traced", {}), ("fused", {"fused": True})):
         p = adam_ref.Param(np.ones(n, dtype))
         p.grad = np.ones(n, dtype)
         opt = adam_ref.Adam([p], **options)
@@ -141,11 +215,17 @@ def peak_memory(n=10**6, dtype=np.float32):
     return out
 
 
+def children_cpu():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def timed_command(args):
-    start = time.perf_counter()
+    """Wall time and CPU time (user + system) of a command, or None if it fails."""
+    start, cpu = time.perf_counter(), children_cpu()
     done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True)
     seconds = time.perf_counter() - start
-    return seconds if done.returncode == 0 else None
+    return (seconds, children_cpu() - cpu) if done.returncode == 0 else None
 
 
 def notebooks_seconds():
@@ -157,12 +237,12 @@ def notebooks_seconds():
     paths = sorted((ROOT / "notebooks").glob("*.ipynb"))
     if not paths:
         return None
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), children_cpu()
     for path in paths:
         nb = nbformat.read(path, as_version=4)
         NotebookClient(nb, timeout=600, kernel_name="python3",
                        resources={"metadata": {"path": str(path.parent)}}).execute()
-    return time.perf_counter() - start, len(paths)
+    return time.perf_counter() - start, children_cpu() - cpu, len(paths)
 
 
 def main(argv=None):
@@ -173,14 +253,25 @@ def main(argv=None):
 
     print(f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"Python {platform.python_version()}, NumPy {np.__version__}, "
-          f"torch {torch.__version__ if torch else 'not installed'} (1 thread)\n")
-    print("Per-step time (best of 5; torch.optim default CPU implementation):\n")
+          f"torch {torch.__version__ if torch else 'not installed'} (1 thread)")
+    torch_step, ufunc = calibration()
+    print(f"Calibration: torch.optim.Adam step at n = 2 (float32) {fmt_time(torch_step)}, "
+          f"one NumPy ufunc call on 2 elements {fmt_time(ufunc)} (a slow machine is slow in both)\n")
+    print("Adam, per-step CPU time (best of 5). torch: single-tensor (its CPU default), "
+          "foreach, fused; ratios below 1 are faster than torch's default:\n")
     print("\n".join(step_table(sizes)))
+    print("\n10 × Linear(100, 100), 20 tensors in one group, per-step CPU time:\n")
+    print("\n".join(mlp_table()))
 
     one, many, identical = sweep(K=64, steps=300)
     print(f"\nSweep of K = 64 (lr, β1) settings × 300 steps: one broadcast run {fmt_time(one)}, "
           f"64 separate runs {fmt_time(many)}, speed-up {many / one:.1f}×, "
           f"results identical: {identical}")
+
+    fast, fused, traced = reddi_seconds()
+    print(f"\nReddi's online problem, Adam and AMSGrad, 10⁵ steps each: figures' fast path "
+          f"(adam_scalar_runs) {fmt_time(fast)}; Adam(fused=True) {fmt_time(fused)}; "
+          f"record_step(adam_step) {fmt_time(traced)} (the last two from 10⁴ steps)")
 
     memory = peak_memory()
     print("\nPeak extra memory of one Adam step at n = 1e6, float32 (× the parameter's size): "
@@ -188,11 +279,13 @@ def main(argv=None):
 
     if not args.quick:
         with tempfile.TemporaryDirectory() as out:
-            seconds = timed_command([sys.executable, "-m", "adam_ref", "figures", "--out", out])
-        print(f"\nRegenerate all figures: {fmt_time(seconds) if seconds else 'failed'}")
+            times = timed_command([sys.executable, "-m", "adam_ref", "figures", "--out", out])
+        print("\nRegenerate all figures: " + (f"{fmt_time(times[0])} wall, {fmt_time(times[1])} CPU"
+                                              if times else "failed"))
         result = notebooks_seconds()
         if result:
-            print(f"Execute all {result[1]} notebooks: {fmt_time(result[0])}")
+            print(f"Execute all {result[2]} notebooks: {fmt_time(result[0])} wall, "
+                  f"{fmt_time(result[1])} CPU (kernels)")
         else:
             print("Execute all notebooks: not measured (nbclient missing or no notebooks)")
     return 0

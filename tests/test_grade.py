@@ -334,13 +334,20 @@ def test_every_switch_is_passed_through(spec):
 
 @pytest.mark.parametrize("spec", SPECS, ids=ids)
 def test_a_one_term_change_of_a_hyperparameter_fails(spec):
-    base = active(spec)
+    # every term switched on, and the defaults (where, say, Adagrad's ε is not swamped by
+    # weight decay): a 3% change of any hyperparameter shows in at least one of them
+    settings = [active(spec) | {name: spec.defaults[name] for name in spec.init_keywords},
+                {h.name: spec.defaults[h.name] for h in spec.hypers}]
     for h in spec.hypers:
+        if h.name in spec.init_keywords:  # read by the init, not the step: see the next test
+            continue
+
         def student(theta, grad, state, h=h, **kw):
             changed = kw[h.name] * 0.97
             return copy_of(spec)(theta, grad, state, **(kw | {h.name: changed}))
-        report = check_step(student, spec.init, algorithm=spec.name, steps=SHORT, **base)
-        assert not report.ok, f"{spec.name}: {h.name} changed by 3% went unnoticed"
+        reports = [check_step(student, spec.init, algorithm=spec.name, steps=SHORT, **base)
+                   for base in settings]
+        assert not all(r.ok for r in reports), f"{spec.name}: {h.name} changed by 3% went unnoticed"
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=ids)
@@ -418,3 +425,14 @@ def test_division_by_zero_is_a_finding_not_a_warning(recwarn):
     report = check_step(paper_adam("t_before_increment"), student_init)
     assert not report.ok and report.first_mismatch.t == 1
     assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+@pytest.mark.parametrize("spec", [s for s in SPECS if s.init_keywords], ids=ids)
+def test_the_inits_keywords_reach_both_inits(spec):
+    base = active(spec)
+    assert check_step(copy_of(spec), spec.init, algorithm=spec.name, steps=SHORT, **base).ok
+    for name in spec.init_keywords:
+        def init(theta, name=name, **kw):  # ignores the value asked for
+            return spec.init(theta, **(kw | {name: 0.97 * kw[name] if kw[name] else 0.5}))
+        report = check_step(copy_of(spec), init, algorithm=spec.name, steps=SHORT, **base)
+        assert not report.ok, f"{spec.name}: init's {name} changed went unnoticed"

@@ -171,6 +171,13 @@ _SET_MESSAGE = ("optimizer parameters need to be organized in ordered collection
                 "ordering of tensors in sets will change between runs. Please use a list instead.")
 
 
+def _owner(array):
+    """The array whose memory ``array`` views (itself if it owns it, or if memory is foreign)."""
+    while isinstance(array.base, np.ndarray):
+        array = array.base
+    return array
+
+
 class Optimizer:
     """Base class: ``param_groups``, ``state``, ``step``, ``zero_grad``, ``state_dict``.
 
@@ -348,11 +355,12 @@ class Optimizer:
 
         Atomic: every grad is checked and every new value computed before any
         param or state entry is written, so a step that raises changes nothing.
-        Groups with ``fused=True`` are updated in place, after all checks, by
-        the subclass's ``_update_inplace`` (bit-identical to ``_update``, no trace);
-        in a class without one, ``fused`` (like ``foreach``) only asks for speed
-        and changes nothing. Step pre-hooks run before the step and post-hooks
-        after it, as in torch: a pre-hook's effects stay when the step then fails.
+        Groups that ``_in_place`` selects (``fused=True``) are updated in place, after
+        all checks and before any traced write, by the subclass's ``_write_inplace``
+        (bit-identical to ``_update``, no trace); in a class without one, ``fused``
+        (like ``foreach``) only asks for speed and changes nothing. Step pre-hooks run
+        before the step and post-hooks after it, as in torch: a pre-hook's effects stay
+        when the step then fails.
         """
         loss = None
         if closure is not None:
@@ -370,7 +378,7 @@ class Optimizer:
         plan = []
         for group, p, grad in work:
             state = self.state.get(p) or self._init_state(p, group)
-            if group.get("fused") and self._has_inplace:
+            if self._in_place(group):
                 # an in-place update cannot be undone: settle its arguments before any write
                 args = self._inplace_args(group)
                 plan.append((p, grad, self._inplace_state(p, state), args, None))
@@ -378,9 +386,11 @@ class Optimizer:
                 plan.append((p, grad, state, None, self._update(p.data, grad, state, group)))
         if any(args is not None for _, _, _, args, _ in plan):
             plan = self._unaliased(plan)
+            # the in-place updates first: each reads its gradient before any param is written
+            self._write_inplace([(p, grad, state, args) for p, grad, state, args, result in plan
+                                 if args is not None])
         for p, grad, state, args, result in plan:
             if result is None:
-                self._update_inplace(p.data, grad, state, args)
                 self.state[p] = state
                 self.last_trace.pop(p, None)
             else:
@@ -395,14 +405,19 @@ class Optimizer:
         then read once, now, as the reference step reads it."""
         written = [array for p, _, state, args, _ in plan if args is not None
                    for array in (p.data, *state.values()) if type(array) is np.ndarray]
-        # arrays that own their memory can share it only by being the same array
-        owners = all(array.base is None for array in written)
+        # arrays that own their memory never overlap, so a gradient is compared only with
+        # the arrays of its owner (and with all of them when memory comes from elsewhere)
+        by_owner, foreign = {}, []
+        for array in written:
+            base = array if array.base is None else _owner(array)
+            (foreign if base.base is not None else by_owner.setdefault(id(base), [])).append(array)
         unaliased = []
         for p, grad, state, args, result in plan:
-            if args is not None and (any(grad is array for array in written) if owners
-                                     and grad.base is None else
-                                     any(np.may_share_memory(grad, a) for a in written)):
-                grad = grad.copy()
+            if args is not None:
+                base = grad if grad.base is None else _owner(grad)
+                near = written if base.base is not None else by_owner.get(id(base), []) + foreign
+                if near and any(np.may_share_memory(grad, a) for a in near):
+                    grad = grad.copy()
             unaliased.append((p, grad, state, args, result))
         return unaliased
 
@@ -429,6 +444,16 @@ class Optimizer:
             ready = dict(ready) if ready is state else ready
             ready[key] = np.array(value, dtype=data.dtype)
         return ready
+
+    def _in_place(self, group):
+        """Whether ``group`` is updated in place (``fused=True``, in a class that has an
+        in-place path) rather than traced."""
+        return bool(group.get("fused")) and self._has_inplace
+
+    def _write_inplace(self, entries):
+        """Run the in-place updates ``(p, grad, state, args)``, all checked already."""
+        for p, grad, state, args in entries:
+            self._update_inplace(p.data, grad, state, args)
 
     def _inplace_args(self, group):
         """The checked hyperparameters ``_update_inplace`` takes (only with ``fused``)."""
