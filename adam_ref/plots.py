@@ -698,7 +698,7 @@ def momentum_rate(alpha_lambda, beta):
 
 
 @_styled
-def plot_momentum_region(marks=(), x_max=4.2, resolution=301,
+def plot_momentum_region(marks=(), x_max=4.2, resolution=301, log_x=False, x_min=1e-3,
                          title="heavy-ball momentum on one eigen-direction: rate max |σ(R)|",
                          xlabel=r"$\alpha\lambda$", ylabel=r"momentum $\beta$",
                          colorbar_label=r"rate $\max|\sigma(R)|$ (1 = no convergence)",
@@ -706,7 +706,9 @@ def plot_momentum_region(marks=(), x_max=4.2, resolution=301,
                          critical_label=r"critical damping $\alpha\lambda = (1\pm\sqrt{\beta})^2$",
                          complex_label=r"complex roots: rate $\sqrt{\beta}$"):
     r"""The rate of momentum over the (αλ, β) plane, with the convergence boundary and
-    the critical-damping curves; ``marks`` are ``(alpha_lambda, beta, label)`` points."""
+    the critical-damping curves; ``marks`` are ``(alpha_lambda, beta, label)`` points.
+    ``log_x=True`` draws αλ on a log axis from ``x_min``, so that small αλ (the flat
+    directions of an ill-conditioned problem) can be told apart."""
     _check_count("plot_momentum_region", "resolution", resolution)
     if isinstance(x_max, (bool, np.bool_)) or not isinstance(x_max, (int, float, np.integer,
                                                                      np.floating)) \
@@ -720,11 +722,14 @@ def plot_momentum_region(marks=(), x_max=4.2, resolution=301,
     for text in (title, xlabel, ylabel, colorbar_label, boundary_label, critical_label,
                  complex_label):
         _check_title("plot_momentum_region", text)
-    s = np.linspace(0, x_max, resolution)
+    if log_x and not (isinstance(x_min, (int, float, np.integer, np.floating))
+                      and not isinstance(x_min, (bool, np.bool_)) and 0 < x_min < x_max):
+        raise ValueError(f"plot_momentum_region: x_min must be a number in (0, x_max), got {x_min!r}")
+    s = np.geomspace(x_min, x_max, resolution) if log_x else np.linspace(0, x_max, resolution)
     b = np.linspace(0, 0.999, resolution)
     S, B = np.meshgrid(s, b)
     rate = momentum_rate(S, B)
-    fig = _figure(6.8, 4.8)
+    fig = _figure(6.8, 5.4 + 0.15 * len(marks))
     ax = fig.subplots()
     image = ax.pcolormesh(S, B, np.minimum(rate, 1.0), cmap="viridis", vmin=0, vmax=1,
                           shading="auto", rasterized=True)
@@ -733,15 +738,17 @@ def plot_momentum_region(marks=(), x_max=4.2, resolution=301,
     for sign in (-1, 1):
         ax.plot((1 + sign * np.sqrt(b)) ** 2, b, color=PALETTE[6], ls="--", lw=1.8,
                 label=critical_label if sign < 0 else None)
-    ax.text(1.0, 0.62, complex_label, color="white", ha="center", fontsize=8.5)
+    ax.text(0.5 if log_x else 1.0, 0.62, complex_label, color="white", ha="center", fontsize=8.5)
     for color, (x, y, label) in zip(PALETTE[1:], marks):
         ax.plot(x, y, "o", color=color, mec="black", ms=7, ls="none",
                 label=f"{label}: rate {float(momentum_rate(x, y)):.3f}")
-    ax.set_xlim(0, x_max)
+    ax.set_xlim(x_min if log_x else 0, x_max)
+    if log_x:
+        ax.set_xscale("log")
     ax.set_ylim(0, 1)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    ax.legend(loc="lower right", fontsize=7.5)
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncol=2, fontsize=7.5)
     ax.set_title("\n".join(_wrap(part, 80) for part in title.split("\n")), fontsize=9)
     return fig
 
