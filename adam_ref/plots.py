@@ -704,9 +704,11 @@ def plot_momentum_region(marks=(), x_max=4.2, resolution=301, log_x=False, x_min
                          colorbar_label=r"rate $\max|\sigma(R)|$ (1 = no convergence)",
                          boundary_label=r"edge of convergence $\alpha\lambda = 2(1+\beta)$",
                          critical_label=r"critical damping $\alpha\lambda = (1\pm\sqrt{\beta})^2$",
-                         complex_label=r"complex roots: rate $\sqrt{\beta}$"):
+                         complex_label=r"complex roots: rate $\sqrt{\beta}$",
+                         mark_label="{label}: rate {rate:.3f}"):
     r"""The rate of momentum over the (αλ, β) plane, with the convergence boundary and
-    the critical-damping curves; ``marks`` are ``(alpha_lambda, beta, label)`` points.
+    the critical-damping curves; ``marks`` are ``(alpha_lambda, beta, label)`` points, each
+    named in the legend by ``mark_label`` (a format string with ``label`` and ``rate``).
     ``log_x=True`` draws αλ on a log axis from ``x_min``, so that small αλ (the flat
     directions of an ill-conditioned problem) can be told apart."""
     _check_count("plot_momentum_region", "resolution", resolution)
@@ -720,7 +722,7 @@ def plot_momentum_region(marks=(), x_max=4.2, resolution=301, log_x=False, x_min
         raise TypeError("plot_momentum_region: marks must be up to 7 (alpha_lambda, beta, label) "
                         f"triples, got {marks!r}")
     for text in (title, xlabel, ylabel, colorbar_label, boundary_label, critical_label,
-                 complex_label):
+                 complex_label, mark_label):
         _check_title("plot_momentum_region", text)
     if log_x and not (isinstance(x_min, (int, float, np.integer, np.floating))
                       and not isinstance(x_min, (bool, np.bool_)) and 0 < x_min < x_max):
@@ -741,7 +743,7 @@ def plot_momentum_region(marks=(), x_max=4.2, resolution=301, log_x=False, x_min
     ax.text(0.5 if log_x else 1.0, 0.62, complex_label, color="white", ha="center", fontsize=8.5)
     for color, (x, y, label) in zip(PALETTE[1:], marks):
         ax.plot(x, y, "o", color=color, mec="black", ms=7, ls="none",
-                label=f"{label}: rate {float(momentum_rate(x, y)):.3f}")
+                label=mark_label.format(label=label, rate=float(momentum_rate(x, y))))
     ax.set_xlim(x_min if log_x else 0, x_max)
     if log_x:
         ax.set_xscale("log")

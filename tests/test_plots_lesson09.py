@@ -127,3 +127,14 @@ def test_plot_fields_bad_arguments(kwargs, error, match):
     assert dict(matplotlib.rcParams) == before
     with pytest.raises(TypeError, match="plot_fields needs"):
         plots.plot_fields(runs[0], ["std"])
+
+
+def test_plot_momentum_region_texts_come_from_its_arguments():
+    fig = plots.plot_momentum_region(marks=[(1.0, 0.0, "DG")], resolution=11,
+                                     mark_label="{label} — taux {rate:.2f}",
+                                     boundary_label="bord", critical_label="critique",
+                                     colorbar_label="taux", complex_label="racines complexes")
+    texts = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert texts == ["bord", "critique", "DG — taux 0.00"]
+    assert "racines complexes" in [t.get_text() for t in fig.axes[0].texts]
+    assert fig.axes[1].get_ylabel() == "taux"
