@@ -721,9 +721,12 @@ def plot_momentum_region(marks=(), x_max=4.2, resolution=301, log_x=False, x_min
             or len(marks) > len(PALETTE) - 1:
         raise TypeError("plot_momentum_region: marks must be up to 7 (alpha_lambda, beta, label) "
                         f"triples, got {marks!r}")
-    for text in (title, xlabel, ylabel, colorbar_label, boundary_label, critical_label,
-                 complex_label, mark_label):
-        _check_title("plot_momentum_region", text)
+    texts = dict(title=title, xlabel=xlabel, ylabel=ylabel, colorbar_label=colorbar_label,
+                 boundary_label=boundary_label, critical_label=critical_label,
+                 complex_label=complex_label, mark_label=mark_label)
+    for name, text in texts.items():
+        if not isinstance(text, str):
+            raise TypeError(f"plot_momentum_region: {name} must be a str, got {type(text).__name__}")
     if log_x and not (isinstance(x_min, (int, float, np.integer, np.floating))
                       and not isinstance(x_min, (bool, np.bool_)) and 0 < x_min < x_max):
         raise ValueError(f"plot_momentum_region: x_min must be a number in (0, x_max), got {x_min!r}")
