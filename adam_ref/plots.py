@@ -786,3 +786,140 @@ def plot_eps_forms(algorithm1, eps_hat, title=""):
 from ._animate import animate_moments, animate_paths, animate_reddi  # noqa: E402 (needs the above)
 
 __all__ += ["animate_paths", "animate_moments", "animate_reddi"]
+
+
+# --------------------------------------------------------------------------- lesson 9: momentum, fields
+
+def momentum_rate(alpha_lambda, beta):
+    r"""The convergence rate of heavy-ball momentum on one eigen-direction of a quadratic.
+
+    SGD with momentum β and step α (``sgd_step``: b_t = β·b_{t−1} + g_t,
+    θ_t = θ_{t−1} − α·b_t) on f = ½·λ·x² maps (b_{t−1}, x_{t−1}) to (b_t, x_t) by
+    R = [[β, λ], [−α·β, 1 − α·λ]]; the rate is the spectral radius max |σ(R)|,
+    the larger root of σ² − (1 + β − α·λ)·σ + β = 0. Arrays broadcast.
+    """
+    try:
+        s = np.asarray(alpha_lambda, dtype=float)
+        b = np.asarray(beta, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError("momentum_rate: alpha_lambda and beta must be numbers or arrays of "
+                        f"numbers, got {alpha_lambda!r} and {beta!r}") from None
+    if not (np.all(s >= 0) and np.all((b >= 0) & (b < 1))):  # NaN fails too
+        raise ValueError("momentum_rate: alpha_lambda must be >= 0 and beta in [0, 1)")
+    trace = 1 + b - s
+    root = np.sqrt((trace ** 2 - 4 * b).astype(complex))
+    return np.maximum(np.abs((trace + root) / 2), np.abs((trace - root) / 2))
+
+
+@_styled
+def plot_momentum_region(marks=(), x_max=4.2, resolution=301, log_x=False, x_min=1e-3,
+                         title="heavy-ball momentum on one eigen-direction: rate max |σ(R)|",
+                         xlabel=r"$\alpha\lambda$", ylabel=r"momentum $\beta$",
+                         colorbar_label=r"rate $\max|\sigma(R)|$ (1 = no convergence)",
+                         boundary_label=r"edge of convergence $\alpha\lambda = 2(1+\beta)$",
+                         critical_label=r"critical damping $\alpha\lambda = (1\pm\sqrt{\beta})^2$",
+                         complex_label=r"complex roots: rate $\sqrt{\beta}$",
+                         mark_label="{label}: rate {rate:.3f}"):
+    r"""The rate of momentum over the (αλ, β) plane, with the convergence boundary and
+    the critical-damping curves; ``marks`` are ``(alpha_lambda, beta, label)`` points, each
+    named in the legend by ``mark_label`` (a format string with ``label`` and ``rate``).
+    ``log_x=True`` draws αλ on a log axis from ``x_min``, so that small αλ (the flat
+    directions of an ill-conditioned problem) can be told apart."""
+    _check_count("plot_momentum_region", "resolution", resolution)
+    if isinstance(x_max, (bool, np.bool_)) or not isinstance(x_max, (int, float, np.integer,
+                                                                     np.floating)) \
+            or not 0 < x_max < np.inf:
+        raise ValueError(f"plot_momentum_region: x_max must be a positive number, got {x_max!r}")
+    if not isinstance(marks, (list, tuple)) or not all(
+            isinstance(mark, (list, tuple)) and len(mark) == 3 for mark in marks) \
+            or len(marks) > len(PALETTE) - 1:
+        raise TypeError("plot_momentum_region: marks must be up to 7 (alpha_lambda, beta, label) "
+                        f"triples, got {marks!r}")
+    texts = dict(title=title, xlabel=xlabel, ylabel=ylabel, colorbar_label=colorbar_label,
+                 boundary_label=boundary_label, critical_label=critical_label,
+                 complex_label=complex_label, mark_label=mark_label)
+    for name, text in texts.items():
+        if not isinstance(text, str):
+            raise TypeError(f"plot_momentum_region: {name} must be a str, got {type(text).__name__}")
+    if log_x and not (isinstance(x_min, (int, float, np.integer, np.floating))
+                      and not isinstance(x_min, (bool, np.bool_)) and 0 < x_min < x_max):
+        raise ValueError(f"plot_momentum_region: x_min must be a number in (0, x_max), got {x_min!r}")
+    s = np.geomspace(x_min, x_max, resolution) if log_x else np.linspace(0, x_max, resolution)
+    b = np.linspace(0, 0.999, resolution)
+    S, B = np.meshgrid(s, b)
+    rate = momentum_rate(S, B)
+    fig = _figure(6.8, 5.4 + 0.15 * len(marks))
+    ax = fig.subplots()
+    image = ax.pcolormesh(S, B, np.minimum(rate, 1.0), cmap="viridis", vmin=0, vmax=1,
+                          shading="auto", rasterized=True)
+    fig.colorbar(image, ax=ax, label=colorbar_label)
+    ax.plot(2 * (1 + b), b, color=PALETTE[5], lw=2.2, label=boundary_label)
+    for sign in (-1, 1):
+        ax.plot((1 + sign * np.sqrt(b)) ** 2, b, color=PALETTE[6], ls="--", lw=1.8,
+                label=critical_label if sign < 0 else None)
+    ax.text(0.5 if log_x else 1.0, 0.62, complex_label, color="white", ha="center", fontsize=8.5)
+    for color, (x, y, label) in zip(PALETTE[1:], marks):
+        ax.plot(x, y, "o", color=color, mec="black", ms=7, ls="none",
+                label=mark_label.format(label=label, rate=float(momentum_rate(x, y))))
+    ax.set_xlim(x_min if log_x else 0, x_max)
+    if log_x:
+        ax.set_xscale("log")
+    ax.set_ylim(0, 1)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncol=2, fontsize=7.5)
+    ax.set_title("\n".join(_wrap(part, 80) for part in title.split("\n")), fontsize=9)
+    return fig
+
+
+@_styled
+def plot_fields(histories, fields, coordinate=0, labels=None, log=(), title="",
+                xlabel="step $t$"):
+    r"""Trace fields per step, one panel per field, one line per history.
+
+    ``fields`` names 1 to 4 trace fields (``"denom"``, ``"b"``, ``"mu_t"``, ...);
+    a history without a field is left out of that panel. ``labels`` maps a field to
+    its axis label (the field's name otherwise); fields in ``log`` get a log axis
+    (of the absolute value). Scalar fields (``mu_t``, ``clr``) are drawn as they are;
+    array fields at ``coordinate``.
+    """
+    _check_histories("plot_fields", histories, most=len(PALETTE))
+    if isinstance(fields, str) or not isinstance(fields, (list, tuple)) \
+            or not 1 <= len(fields) <= 4 or not all(isinstance(f, str) for f in fields):
+        raise TypeError(f"plot_fields: fields must be a list of 1 to 4 field names, got {fields!r}")
+    labels = {} if labels is None else labels
+    if not isinstance(labels, dict) or not all(isinstance(v, str) for v in labels.values()):
+        raise TypeError(f"plot_fields: labels must map field names to texts, got {labels!r}")
+    if isinstance(log, str) or not isinstance(log, (list, tuple)):
+        raise TypeError(f"plot_fields: log must be a list of field names, got {log!r}")
+    _check_title("plot_fields", title)
+    _check_title("plot_fields", xlabel)
+    for field in fields:
+        if not any(field in h.trace for h in histories):
+            raise ValueError(f"plot_fields: no history holds the trace field {field!r}; they hold "
+                             f"{', '.join(sorted({f for h in histories for f in h.trace}))}")
+    for history in histories:
+        _check_coordinate("plot_fields", history, coordinate)
+    fig = _figure(7.0, 1.2 + 1.9 * len(fields))
+    axes = np.atleast_1d(fig.subplots(len(fields), 1, sharex=True))
+    styles = ["-", "--", "-.", ":"]
+    for ax, field in zip(axes, fields):
+        for i, (color, history) in enumerate(zip(PALETTE, histories)):
+            if field not in history.trace or history.trace[field] is None:
+                continue
+            values = np.asarray(history.trace[field], dtype=float)
+            if values.ndim > 1:
+                values = values.reshape(len(history), -1)[:, coordinate]
+            if field in log:
+                values = np.abs(values)
+            ax.plot(history.t, values, color=color, ls=styles[i % 4], label=history.label)
+        if field in log:
+            ax.set_yscale("log")
+        ax.set_ylabel(labels.get(field, field))
+        ax.legend(loc="best", fontsize=7.5)
+    axes[-1].set_xlabel(xlabel)
+    _suptitle(fig, title or ", ".join(labels.get(f, f) for f in fields))
+    return fig
+
+
+__all__ += ["momentum_rate", "plot_momentum_region", "plot_fields"]
