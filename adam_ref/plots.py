@@ -869,6 +869,83 @@ def plot_momentum_region(marks=(), x_max=4.2, resolution=301, log_x=False, x_min
     ax.set_ylabel(ylabel)
     fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncol=2, fontsize=7.5)
     ax.set_title("\n".join(_wrap(part, 80) for part in title.split("\n")), fontsize=9)
+# --------------------------------------------------------------------------- warm-up and RAdam
+
+def _check_steps_axis(plot, t):
+    """``t``: a 1-D array of finite step numbers, at least one."""
+    try:
+        t = np.asarray(t, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(f"{plot}: t must be an array of steps, got {t!r}") from None
+    if t.ndim != 1 or t.size == 0 or not np.all(np.isfinite(t)):
+        raise ValueError(f"{plot}: t must be a non-empty 1-D array of finite steps, "
+                         f"got shape {t.shape}")
+    return t
+
+
+def _check_curves(plot, name, curves, size, most=len(PALETTE)):
+    """``curves``: a dict of label → array of ``size`` values, or (rows, ``size``) values."""
+    if not isinstance(curves, dict):
+        raise TypeError(f"{plot}: {name} must be a dict of label -> array, "
+                        f"got {type(curves).__name__}")
+    if not 1 <= len(curves) <= most:
+        raise ValueError(f"{plot}: {name} must hold 1 to {most} curves, got {len(curves)}")
+    checked = {}
+    for label, values in curves.items():
+        if not isinstance(label, str):
+            raise TypeError(f"{plot}: the labels of {name} must be str, got {label!r}")
+        try:
+            values = np.asarray(values, dtype=float)
+        except (TypeError, ValueError):
+            raise TypeError(f"{plot}: {name}[{label!r}] must be an array of numbers") from None
+        if values.ndim not in (1, 2) or values.shape[-1] != size or values.size == 0:
+            raise ValueError(f"{plot}: {name}[{label!r}] must have {size} values per row "
+                             f"(one per step), got shape {values.shape}")
+        checked[label] = np.atleast_2d(values)
+    return checked
+
+
+@_styled
+def plot_adaptive_lr_variance(t, measured, models, threshold=None, title="",
+                              xlabel="step $t$",
+                              ylabel=r"variance of $\psi_t = 1/\sqrt{\hat v_t}$ ($\sigma = 1$)",
+                              measured_label="measured over seeds",
+                              threshold_label=r"$\rho_t > 5$ from here"):
+    r"""The measured variance of the adaptive step ψ_t (markers) against models of it (lines).
+
+    ``measured`` holds one value per step of ``t``; ``models`` maps a label to one value per
+    step (NaN where the model says nothing, e.g. where it is infinite). With ``threshold``
+    (a step) a dotted line marks it. Both axes are logarithmic.
+    """
+    t = _check_steps_axis("plot_adaptive_lr_variance", t)
+    (measured,) = _check_curves("plot_adaptive_lr_variance", "measured",
+                                {measured_label: measured}, t.size, most=1).values()
+    models = _check_curves("plot_adaptive_lr_variance", "models", models, t.size,
+                           most=len(PALETTE) - 1)
+    if threshold is not None and not (isinstance(threshold, (int, float, np.integer, np.floating))
+                                      and not isinstance(threshold, (bool, np.bool_))
+                                      and np.isfinite(threshold)):
+        raise TypeError(f"plot_adaptive_lr_variance: threshold must be a step or None, "
+                        f"got {threshold!r}")
+    for name, text in (("title", title), ("xlabel", xlabel), ("ylabel", ylabel),
+                       ("threshold_label", threshold_label)):
+        if not isinstance(text, str):
+            raise TypeError(f"plot_adaptive_lr_variance: {name} must be a str, "
+                            f"got {type(text).__name__}")
+    fig = _figure(7.0, 4.2)
+    ax = fig.subplots()
+    ax.plot(t, measured[0], "o", color=PALETTE[0], ms=3.5, label=measured_label)
+    for color, style, (label, values) in zip(PALETTE[4:] + PALETTE[1:4], ("-", "--", "-.", ":"),
+                                             models.items()):
+        ax.plot(t, values[0], color=color, ls=style, label=label)
+    if threshold is not None:
+        ax.axvline(threshold, color=PALETTE[1], ls=":", lw=1.2, label=threshold_label)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(loc="upper right")
+    _suptitle(fig, title or "the variance of the adaptive step in the first steps")
     return fig
 
 
@@ -923,3 +1000,51 @@ def plot_fields(histories, fields, coordinate=0, labels=None, log=(), title="",
 
 
 __all__ += ["momentum_rate", "plot_momentum_region", "plot_fields"]
+def plot_seed_bands(t, curves, title="", xlabel="step $t$", ylabel="", log=False, xlog=False,
+                    spread=(0.0, 1.0),
+                    band_note="line: mean over seeds; band: lowest to highest seed"):
+    r"""For each label, the mean over seeds of a per-step quantity and its spread.
+
+    ``curves`` maps a label to an array of shape (steps,) — one line — or (seeds, steps).
+    The band runs from the ``spread[0]`` to the ``spread[1]`` quantile over seeds at each
+    step (default: lowest to highest seed; say so in ``band_note`` when changing it).
+    ``log`` and ``xlog`` put the y and x axes on a log scale. ``band_note`` is written
+    under the title when some curve has more than one seed.
+    """
+    t = _check_steps_axis("plot_seed_bands", t)
+    curves = _check_curves("plot_seed_bands", "curves", curves, t.size)
+    for name, flag in (("log", log), ("xlog", xlog)):
+        if not isinstance(flag, (bool, np.bool_)):
+            raise TypeError(f"plot_seed_bands: {name} must be True or False, got {flag!r}")
+    try:
+        low, high = (float(q) for q in spread)
+    except (TypeError, ValueError):
+        raise TypeError(f"plot_seed_bands: spread must be a pair of quantiles, "
+                        f"got {spread!r}") from None
+    if not 0 <= low < high <= 1:  # NaN fails too
+        raise ValueError(f"plot_seed_bands: spread must be quantiles 0 <= low < high <= 1, "
+                         f"got {spread!r}")
+    for name, text in (("title", title), ("xlabel", xlabel), ("ylabel", ylabel),
+                       ("band_note", band_note)):
+        if not isinstance(text, str):
+            raise TypeError(f"plot_seed_bands: {name} must be a str, got {type(text).__name__}")
+    fig = _figure(7.5, 4.2)
+    ax = fig.subplots()
+    for color, (label, rows) in zip(PALETTE, curves.items()):
+        ax.plot(t, rows.mean(axis=0), color=color, label=label)
+        if rows.shape[0] > 1:
+            ax.fill_between(t, np.quantile(rows, low, axis=0), np.quantile(rows, high, axis=0),
+                            color=color, alpha=0.18, lw=0)
+    if log:
+        ax.set_yscale("log")
+    if xlog:
+        ax.set_xscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(loc="best")
+    several = any(rows.shape[0] > 1 for rows in curves.values())
+    _suptitle(fig, (title or "mean and spread over seeds") + ("\n" + band_note if several else ""))
+    return fig
+
+
+__all__ += ["plot_adaptive_lr_variance", "plot_seed_bands"]
