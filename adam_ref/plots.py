@@ -946,6 +946,50 @@ def plot_adaptive_lr_variance(t, measured, models, threshold=None, title="",
     ax.set_ylabel(ylabel)
     ax.legend(loc="upper right")
     _suptitle(fig, title or "the variance of the adaptive step in the first steps")
+# --------------------------------------------------------------------------- real data
+
+def _check_text(plot, **texts):
+    for name, text in texts.items():
+        if not isinstance(text, str):
+            raise TypeError(f"{plot}: {name} must be a str, got {type(text).__name__}")
+
+
+@_styled
+def plot_digits(images, labels, columns=10, title="the 8×8 digits", label_format="{}"):
+    r"""Small images in a grid, each titled by ``label_format.format(label)``.
+
+    ``images`` is (n, 64) or (n, 8, 8) (any square size); pixels are drawn dark on
+    light, 0 white, the largest value black.
+    """
+    images = np.asarray(images, dtype=float)
+    labels = np.asarray(labels)
+    if images.ndim == 2:
+        side = int(round(np.sqrt(images.shape[1])))
+        if side * side != images.shape[1]:
+            raise ValueError(f"plot_digits: images of shape (n, p) need a square p, got "
+                             f"{images.shape}")
+        images = images.reshape(len(images), side, side)
+    if images.ndim != 3 or len(images) == 0 or images.shape[1] != images.shape[2]:
+        raise ValueError(f"plot_digits: images must have shape (n, p) or (n, s, s) with n >= 1, "
+                         f"got {images.shape}")
+    if labels.shape != (len(images),):
+        raise ValueError(f"plot_digits: labels must have shape ({len(images)},), one per "
+                         f"image, got {labels.shape}")
+    if not np.all(np.isfinite(images)):
+        raise ValueError("plot_digits: images hold NaN or inf")
+    _check_count("plot_digits", "columns", columns)
+    _check_text("plot_digits", title=title, label_format=label_format)
+    rows = -(-len(images) // columns)
+    columns = min(columns, len(images))
+    fig = _figure(0.75 * columns + 0.2, 0.85 * rows + 0.5)
+    axes = np.atleast_1d(fig.subplots(rows, columns, squeeze=False)).ravel()
+    top = max(float(images.max()), 1e-12)
+    for ax in axes:
+        ax.set_axis_off()
+    for ax, image, label in zip(axes, images, labels):
+        ax.imshow(image, cmap="gray_r", vmin=0, vmax=top, interpolation="nearest")
+        ax.set_title(label_format.format(label), fontsize=9)
+    _suptitle(fig, title)
     return fig
 
 
@@ -1048,3 +1092,71 @@ def plot_seed_bands(t, curves, title="", xlabel="step $t$", ylabel="", log=False
 
 
 __all__ += ["plot_adaptive_lr_variance", "plot_seed_bands"]
+def plot_seed_runs(results, title="optimizers compared over seeds", xlabel="epoch",
+                   loss_label="training loss", accuracy_label="held-out accuracy",
+                   band_label="band: lowest to highest seed",
+                   mean_label="mean ± standard deviation over seeds"):
+    r"""One row per model: the training loss per epoch (left), the held-out accuracy (right).
+
+    ``results`` maps a model's name to ``{optimizer label: (losses, accuracies)}``, with
+    ``losses`` of shape (seeds, epochs) and ``accuracies`` of shape (seeds,). The loss
+    panel draws the mean over seeds with a band from the lowest to the highest seed;
+    the accuracy panel draws every seed as a dot and the mean ± standard deviation as
+    a bar. An optimizer keeps its colour in every row.
+    """
+    if not isinstance(results, dict) or not results:
+        raise TypeError("plot_seed_runs needs a non-empty dict {model: {optimizer: (losses, "
+                        "accuracies)}}")
+    names = []
+    for model, runs in results.items():
+        if not isinstance(runs, dict) or not 1 <= len(runs) <= len(PALETTE) - 1:
+            raise ValueError(f"plot_seed_runs: results[{model!r}] must be a dict of 1 to "
+                             f"{len(PALETTE) - 1} optimizers, got {runs!r:.60}")
+        for label, pair in runs.items():
+            if not isinstance(pair, tuple) or len(pair) != 2:
+                raise TypeError(f"plot_seed_runs: results[{model!r}][{label!r}] must be a pair "
+                                "(losses, accuracies)")
+            losses, accuracies = np.asarray(pair[0], dtype=float), np.asarray(pair[1], dtype=float)
+            if losses.ndim != 2 or losses.size == 0 or accuracies.shape != (len(losses),):
+                raise ValueError(f"plot_seed_runs: results[{model!r}][{label!r}] needs losses of "
+                                 f"shape (seeds, epochs) and accuracies of shape (seeds,), got "
+                                 f"{losses.shape} and {accuracies.shape}")
+            if label not in names:
+                names.append(label)
+    if len(names) > len(PALETTE) - 1:
+        raise ValueError(f"plot_seed_runs draws at most {len(PALETTE) - 1} optimizers, "
+                         f"got {len(names)}")
+    _check_text("plot_seed_runs", title=title, xlabel=xlabel, loss_label=loss_label,
+                accuracy_label=accuracy_label, band_label=band_label, mean_label=mean_label)
+    colors = dict(zip(names, PALETTE[:7]))
+    fig = _figure(9.0, 3.3 * len(results) + 0.6)
+    axes = np.atleast_2d(fig.subplots(len(results), 2, squeeze=False,
+                                      gridspec_kw={"width_ratios": [1.6, 1]}))
+    for (left, right), (model, runs) in zip(axes, results.items()):
+        for i, (label, (losses, accuracies)) in enumerate(runs.items()):
+            losses, accuracies = np.asarray(losses, dtype=float), np.asarray(accuracies, float)
+            epochs = np.arange(1, losses.shape[1] + 1)
+            color = colors[label]
+            left.plot(epochs, losses.mean(axis=0), color=color, label=label)
+            left.fill_between(epochs, losses.min(axis=0), losses.max(axis=0), color=color,
+                              alpha=0.18, lw=0)
+            x = i - 0.14 + np.linspace(-0.1, 0.1, len(accuracies)) if len(accuracies) > 1 \
+                else np.array([i - 0.14])
+            right.plot(x, accuracies, "o", color=color, ms=4, alpha=0.7)
+            spread = accuracies.std(ddof=1) if len(accuracies) > 1 else 0.0
+            right.errorbar([i + 0.14], [accuracies.mean()], yerr=[spread], fmt="s", color=color,
+                           ms=6, capsize=4)
+        left.set_yscale("log")
+        left.set_xlabel(xlabel)
+        left.set_ylabel(loss_label)
+        left.set_title(f"{_wrap(model, 60)}\n{band_label}", fontsize=9)
+        left.legend(loc="upper right")
+        right.set_xticks(range(len(runs)), list(runs), rotation=20)
+        right.set_xlim(-0.5, len(runs) - 0.5)
+        right.set_ylabel(accuracy_label)
+        right.set_title(_wrap(mean_label, 36), fontsize=9)
+    _suptitle(fig, title)
+    return fig
+
+
+__all__ += ["plot_digits", "plot_seed_runs"]
