@@ -6,6 +6,7 @@ The notebook is executed in memory (nothing is written back) with its own folder
 the working directory and matplotlib's non-interactive Agg backend.
 """
 
+import importlib.util
 import json
 import pathlib
 import re
@@ -15,7 +16,10 @@ import pytest
 NOTEBOOKS = pathlib.Path(__file__).resolve().parent.parent / "notebooks"
 LESSONS = sorted(NOTEBOOKS.glob("*.ipynb"))
 SOLUTIONS = sorted((NOTEBOOKS / "solutions").glob("*.ipynb"))
-PATHS = LESSONS + SOLUTIONS
+ZH = sorted((NOTEBOOKS / "zh").glob("*.ipynb"))  # the Chinese edition of each lesson
+PATHS = LESSONS + SOLUTIONS + ZH
+#: the one line by which a Chinese lesson's code differs from its English twin
+ZH_SETUP = 'from adam_ref.plots import use_language; use_language("zh")'
 CELL_TIMEOUT = 120  # seconds; a hung cell fails instead of blocking the suite
 NAME = re.compile(r"^(\d\d)_[a-z0-9_]+\.ipynb$")
 
@@ -25,7 +29,29 @@ def number(path):
 
 
 def node_id(path):
-    return f"solutions/{path.stem}" if path.parent.name == "solutions" else path.stem
+    return f"{path.parent.name}/{path.stem}" if path.parent != NOTEBOOKS else path.stem
+
+
+def code_cells(path):
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    return ["".join(cell["source"]) for cell in nb["cells"] if cell["cell_type"] == "code"]
+
+
+def test_every_lesson_has_its_chinese_twin():
+    assert [p.name for p in ZH] == [p.name for p in LESSONS]
+
+
+@pytest.mark.parametrize("path", ZH, ids=node_id)
+def test_a_chinese_lesson_runs_the_same_code_as_its_english_twin(path):
+    """The same code cells, apart from one setup line that picks the language."""
+    chinese = code_cells(path)
+    setup = [i for i, cell in enumerate(chinese) if ZH_SETUP in cell.splitlines()]
+    assert len(setup) == 1, f"the line {ZH_SETUP!r} must stand in exactly one code cell"
+    lines = chinese[setup[0]].splitlines()
+    lines.remove(ZH_SETUP)
+    chinese[setup[0]] = "\n".join(lines)
+    chinese = [cell for cell in chinese if cell.strip()]
+    assert chinese == code_cells(NOTEBOOKS / path.name)
 
 
 def test_lessons_are_numbered():
@@ -47,6 +73,22 @@ def test_each_lesson_with_exercises_has_one_solution_notebook():
     assert all(NAME.match(p.name) for p in SOLUTIONS), [p.name for p in SOLUTIONS]
     lessons = {p.name for p in LESSONS if has_exercises(p)}
     assert {p.name for p in SOLUTIONS} == lessons
+
+
+def markdown_lines(path):
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    return [line for cell in nb["cells"] if cell["cell_type"] == "markdown"
+            for line in "".join(cell["source"]).splitlines()]
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=node_id)
+def test_a_solution_answers_every_exercise_in_order(path):
+    lesson = markdown_lines(NOTEBOOKS / path.name)
+    exercises = lesson[lesson.index("## Exercises") + 1:]
+    asked = [line for line in exercises if re.match(r"\d+\. ", line)]
+    answered = [int(m.group(1)) for line in markdown_lines(path)
+                if (m := re.match(r"## Exercise (\d+)\b", line))]
+    assert asked and answered == list(range(1, len(asked) + 1))
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=node_id)
@@ -74,6 +116,10 @@ def test_notebook_runs(path, monkeypatch):
     nbformat = pytest.importorskip("nbformat", reason="running notebooks needs nbformat")
     nbclient = pytest.importorskip("nbclient", reason="running notebooks needs nbclient")
     pytest.importorskip("ipykernel", reason="running notebooks needs ipykernel")
+    if path in ZH:
+        from adam_ref.plots import FONTS
+        if importlib.util.find_spec(FONTS["zh"][0]) is None:
+            pytest.skip('the Chinese lessons need the CJK font: pip install "adam_ref[zh]"')
     monkeypatch.setenv("MPLBACKEND", "Agg")  # the kernel inherits the environment
     nb = nbformat.read(path, as_version=4)
     client = nbclient.NotebookClient(
