@@ -18,6 +18,7 @@ _EN = {
     "axis.first_moment": "first moment",
     "axis.second_moment": "second moment",
     "axis.loss_f": r"loss $f(\theta_t)$",
+    "legend.diverged": "diverged",
     "axis.loss_l": r"loss $\ell_t$",
     "legend.minimum": "minimum",
     "legend.start": r"start $\theta_0$",
@@ -110,8 +111,9 @@ _EN = {
     "fig.hyperparameter_sweep": "Adam, {steps} steps from (1, 1) on {objective}; each panel "
                                 "advances K = 4 settings together: θ has shape (4, 2) and the "
                                 "swept hyperparameter is a (4, 1) array",
-    "fig.lr_schedules": r"Adam($\alpha$={lr:g}) on a noisy quadratic ($\sigma$=0.5, seed 3): the "
-                        r"noise floor of $f(\theta_t)$ follows $\alpha_t$",
+    "fig.lr_schedules": r"Adam($\alpha$={lr:g}) on a noisy quadratic ($\sigma$=1, seed 0): the "
+                        r"noise floor of $f(\theta_t)$ follows $\alpha_t$; an impatient plateau "
+                        r"rule, fed the noisy loss, cuts $\alpha_t$ before $\theta_t$ has arrived",
     "fig.sparse_gradients": "{objective}\n"
                             r"SGD's one $\alpha$ must stay below $2/h_1$ = 0.1 for the frequent, "
                             "steep coordinate; Adam divides each coordinate's step by its own "
@@ -141,7 +143,7 @@ _EN = {
     "list.reddi": "Reddi et al.'s counterexample: Adam goes to x = +1, AMSGrad to x* = −1",
     "list.weight_decay": "L2 weight decay inside Adam vs AdamW's decoupled decay",
     "list.hyperparameter_sweep": "the effect of β1, β2 and ε; K settings advance in one array",
-    "list.lr_schedules": "StepLR, cosine, linear warm-up and ReduceLROnPlateau over one run",
+    "list.lr_schedules": "StepLR, cosine, linear warm-up and ReduceLROnPlateau (patient and impatient) over one run",
     "list.sparse_gradients": "rare gradients: Adam moves rare coordinates, SGD's capped α barely "
                              "does",
     "list.eps_hat": "Algorithm 1's ε vs the TF/Keras ε̂ form: where the trajectories part",
@@ -157,6 +159,7 @@ _ZH = {
     "axis.first_moment": "一阶矩",
     "axis.second_moment": "二阶矩",
     "axis.loss_f": r"损失 $f(\theta_t)$",
+    "legend.diverged": "发散",
     "axis.loss_l": r"损失 $\ell_t$",
     "legend.minimum": "最小值点",
     "legend.start": r"起点 $\theta_0$",
@@ -243,8 +246,9 @@ _ZH = {
                         "最终停在 $f$ 的最小值点附近",
     "fig.hyperparameter_sweep": "Adam 在{objective} 上从 (1, 1) 出发 {steps} 步；每个子图同时推进 "
                                 "K = 4 组超参数：θ 的形状是 (4, 2)，被扫描的超参数是 (4, 1) 的数组",
-    "fig.lr_schedules": r"Adam($\alpha$={lr:g}) 在带噪声的二次函数上（$\sigma$=0.5，随机种子 3）："
-                        r"$f(\theta_t)$ 的噪声底随 $\alpha_t$ 变化",
+    "fig.lr_schedules": r"Adam($\alpha$={lr:g}) 在带噪声的二次函数上（$\sigma$=1，随机种子 0）："
+                        r"$f(\theta_t)$ 的噪声底随 $\alpha_t$ 变化；耐心太短的平台规则把带噪声的损失当作平台，"
+                        r"在 $\theta_t$ 到达之前就把 $\alpha_t$ 降得过低",
     "fig.sparse_gradients": "{objective}\n"
                             r"SGD 只有一个 $\alpha$，必须小于 $2/h_1$ = 0.1，以照顾频繁出现又陡峭的"
                             "坐标；Adam 用每个坐标自己的 "
@@ -272,7 +276,7 @@ _ZH = {
     "list.reddi": "Reddi 等人的反例：Adam 走向 x = +1，AMSGrad 走向 x* = −1",
     "list.weight_decay": "Adam 内部的 L2 正则与 AdamW 的解耦权重衰减",
     "list.hyperparameter_sweep": "β1、β2 和 ε 的影响；K 组超参数放在一个数组里同时推进",
-    "list.lr_schedules": "一次训练中的 StepLR、余弦退火、线性学习率预热和 ReduceLROnPlateau",
+    "list.lr_schedules": "一次训练中的 StepLR、余弦退火、线性学习率预热和 ReduceLROnPlateau（耐心长与短）",
     "list.sparse_gradients": "稀疏梯度：Adam 能推动稀有坐标，SGD 受限的 α 几乎推不动",
     "list.eps_hat": "算法 1 的 ε 与 TF/Keras 的 ε̂ 写法：两条轨迹在哪里分开",
     "list.paths_rosenbrock_anim": "动画：四个优化器在 Rosenbrock 山谷中的路径逐步延伸",

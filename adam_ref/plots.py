@@ -63,6 +63,7 @@ _SYMBOLS = {h.name: f"${h.symbol}$" for spec in reversed(ALGORITHMS.values()) fo
 FONTS = {"zh": ("noto_cjk_sans_otc", "Noto Sans CJK SC", "zh")}
 
 _language = "en"
+_family_before = None  # matplotlib's font.family before a language with its own font
 _fonts = {}  # language -> the rcParams its font needs, once registered
 
 
@@ -96,12 +97,20 @@ def use_language(lang):
 
     ``use_language("zh")`` needs the ``zh`` extra (``pip install "adam_ref[zh]"``) and
     raises :class:`LanguageUnavailable` naming it otherwise, leaving the language as it was.
-    Texts passed in (titles, labels) are drawn as given."""
-    global _language
+    Texts passed in (titles, labels) are drawn as given. The language's font is also put
+    first in matplotlib's own ``font.family``, so that the text of figures drawn outside
+    this module (a lesson's own legend, say) renders too; switching back to English
+    restores the ``font.family`` that was there before."""
+    global _language, _family_before
     if not isinstance(lang, str) or lang not in _text.TEXT:
         raise ValueError(f"use_language: lang must be one of {', '.join(_text.LANGUAGES)}, "
                          f"got {lang!r}")
-    _font_style(lang)
+    font = _font_style(lang)
+    if _family_before is None:
+        _family_before = list(matplotlib.rcParams["font.family"])
+    matplotlib.rcParams["font.family"] = font.get("font.family", _family_before)
+    if not font:
+        _family_before = None
     previous, _language = _language, lang
     return previous
 
@@ -371,8 +380,8 @@ def plot_moments(history, coordinate=0, title=""):
     bottom.plot(t, history.v_hat[index], color=PALETTE[4], ls="--", label=r"$\hat v_t$")
     bottom.set_ylabel(_t("axis.second_moment"))
     bottom.set_xlabel(_t("axis.step"))
-    for ax in (top, bottom):
-        ax.legend(loc="upper right", ncol=3)
+    for ax in (top, bottom):  # beside the axes, where no point of a noisy run can fall
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
     _suptitle(fig, title or _t("moments.title", label=history.label, coordinate=coordinate,
                                settings=settings_text(history.settings)))
     return fig
@@ -676,7 +685,10 @@ def plot_sweeps(panels, title=""):
     for ax, (history, symbol, values, fixed, objective) in zip(axes, panels):
         loss = objective.value(history.theta).reshape(len(history), len(values))
         for color, value, column in zip(PALETTE, values, loss.T):
-            ax.plot(history.t, column, color=color, label=f"{symbol} = {value:g}")
+            label = f"{symbol} = {value:g}"
+            if not np.all(np.isfinite(column)):  # its line stops where the run overflowed
+                label += f" ({_t('legend.diverged')})"
+            ax.plot(history.t, column, color=color, label=label)
         ax.set_yscale("log")
         ax.set_xlabel(_t("axis.step"))
         ax.set_title(f"{_t('sweeps.panel', symbol=symbol)}\n{_wrap(fixed, 46)}", fontsize=8.5)

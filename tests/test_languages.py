@@ -155,15 +155,33 @@ def test_plot_functions_default_texts_follow_the_language():
 
 
 @needs_font
-def test_the_chinese_font_is_first_only_while_building_a_figure():
+def test_the_chinese_font_comes_first_and_english_puts_back_what_was_there():
     before = dict(matplotlib.rcParams)
     plots.use_language("zh")
     assert plots.style()["font.family"][0] == plots.FONTS["zh"][1]
     assert "font.family" not in plots.STYLE
+    # a figure drawn outside adam_ref.plots (a lesson's own legend) gets the font too
+    assert matplotlib.rcParams["font.family"][0] == plots.FONTS["zh"][1]
     plots.plot_ema_kernels(betas=(0.5,), k_max=10)
-    assert dict(matplotlib.rcParams) == before
+    plots.use_language("zh")  # twice: still restored to what was there before the first
     plots.use_language("en")
+    assert dict(matplotlib.rcParams) == before
     assert plots.style() == plots.STYLE
+
+
+@needs_font
+def test_a_figure_of_ones_own_renders_chinese_without_a_missing_glyph(recwarn):
+    import matplotlib.figure
+    plots.use_language("zh")
+    try:
+        fig = matplotlib.figure.Figure()
+        ax = fig.subplots()
+        ax.plot([0, 1], [0, 1], label="最小值点：起点")
+        ax.legend()
+        fig.canvas.draw()  # Agg: a missing glyph would warn here
+    finally:
+        plots.use_language("en")
+    assert not [w for w in recwarn if "missing from font" in str(w.message)]
 
 
 def test_without_the_font_use_language_names_the_extra(monkeypatch):

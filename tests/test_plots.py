@@ -346,3 +346,17 @@ def test_edge_values_that_are_allowed_still_plot():
     one = adam_history(steps=1)
     check(plots.plot_moments(one, coordinate=np.int64(1)), 2)
     check(plots.plot_paths(Rosenbrock(), [one] * 4), 1)
+
+
+def test_a_swept_run_that_diverged_says_so_in_the_legend():
+    from adam_ref.functional import adam_step
+    from adam_ref.history import record_step
+    from adam_ref.objectives import Quadratic
+    from adam_ref.plots import plot_sweeps
+    objective = Quadratic((1.0, 0.1))
+    lrs = np.array([[0.1], [1e308]])  # the second overflows to inf
+    with np.errstate(all="ignore"):
+        h = record_step(adam_step, objective, np.ones((2, 2)), 20, lr=lrs)
+        fig = plot_sweeps([(h, r"$\alpha$", [0.1, 1e308], "", objective)])
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert labels == [r"$\alpha$ = 0.1", r"$\alpha$ = 1e+308 (diverged)"]
