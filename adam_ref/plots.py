@@ -881,6 +881,9 @@ def plot_momentum_region(marks=(), x_max=4.2, resolution=301, log_x=False, x_min
     ax.set_ylabel(ylabel)
     fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncol=2, fontsize=7.5)
     ax.set_title("\n".join(_wrap(part, 80) for part in title.split("\n")), fontsize=9)
+    return fig
+
+
 # --------------------------------------------------------------------------- warm-up and RAdam
 
 def _check_steps_axis(plot, t):
@@ -958,6 +961,9 @@ def plot_adaptive_lr_variance(t, measured, models, threshold=None, title="",
     ax.set_ylabel(ylabel)
     ax.legend(loc="upper right")
     _suptitle(fig, title or "the variance of the adaptive step in the first steps")
+    return fig
+
+
 # --------------------------------------------------------------------------- real data
 
 def _check_text(plot, **texts):

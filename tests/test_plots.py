@@ -360,3 +360,16 @@ def test_a_swept_run_that_diverged_says_so_in_the_legend():
         fig = plot_sweeps([(h, r"$\alpha$", [0.1, 1e308], "", objective)])
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert labels == [r"$\alpha$ = 0.1", r"$\alpha$ = 1e+308 (diverged)"]
+
+
+def test_every_plot_function_returns_what_it_drew():
+    """A plot function that builds a figure and forgets to return it shows nothing in a lesson."""
+    import ast
+    import inspect
+
+    import adam_ref.plots
+    tree = ast.parse(inspect.getsource(adam_ref.plots))
+    silent = [node.name for node in tree.body
+              if isinstance(node, ast.FunctionDef) and node.name.startswith("plot_")
+              and not any(isinstance(n, ast.Return) and n.value is not None for n in ast.walk(node))]
+    assert silent == []
