@@ -303,6 +303,35 @@ def load_with_named_parameters(optim, model):
     return model.values(), state_dict, loaded, optimizer2.state_dict()
 
 
+def two_schedulers_on_one_optimizer(optim, model):
+    """"Chaining" schedulers: each step() applies its own factor to the lr the other left."""
+    optimizer = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    scheduler1 = optim.lr_scheduler.ExponentialLR(optimizer, gamma=0.9)
+    scheduler2 = optim.lr_scheduler.MultiStepLR(optimizer, milestones=[3, 6], gamma=0.1)
+    lrs = []
+    for epoch in range(8):
+        train(model, optimizer, DATASET[:2])
+        scheduler1.step()
+        scheduler2.step()
+        lrs.append(optimizer.param_groups[0]["lr"])
+    return model.values(), lrs, optimizer.state_dict()
+
+
+def sequential_warm_up_then_cosine(optim, model):
+    """SequentialLR: a linear warm-up for 3 epochs, then cosine annealing."""
+    optimizer = optim.AdamW(model.parameters(), lr=1e-2)
+    warm_up = optim.lr_scheduler.LinearLR(optimizer, start_factor=0.1, total_iters=3)
+    cosine = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=7)
+    scheduler = optim.lr_scheduler.SequentialLR(optimizer, schedulers=[warm_up, cosine],
+                                                milestones=[3])
+    lrs = []
+    for epoch in range(10):
+        train(model, optimizer, DATASET[:2])
+        scheduler.step()
+        lrs.append(scheduler.get_last_lr()[0])
+    return model.values(), lrs, optimizer.state_dict()
+
+
 # --------------------------------------------------------------------------- the tests
 
 def test_constructing_it():
@@ -359,3 +388,15 @@ def test_loading_a_state_dict_by_parameter_names():
         np.testing.assert_array_equal(loaded["state"][index]["momentum_buffer"],
                                       saved["state"][index]["momentum_buffer"])
     assert sorted(loaded["state"]) == [0, 1] and sorted(final["state"]) == [0, 1, 2, 3]
+
+
+def test_two_schedulers_on_one_optimizer():
+    values, lrs, sd = compare(two_schedulers_on_one_optimizer)
+    expected = [0.01 * 0.9 ** (e + 1) * 0.1 ** ((e + 1 >= 3) + (e + 1 >= 6)) for e in range(8)]
+    np.testing.assert_allclose(lrs, expected, rtol=1e-12)
+
+
+def test_sequential_lr_warm_up_then_cosine():
+    values, lrs, sd = compare(sequential_warm_up_then_cosine)
+    assert lrs[0] == pytest.approx(0.01 * (0.1 + 0.9 / 3)) and max(lrs) == pytest.approx(0.01)
+    assert all(a >= b for a, b in zip(lrs[3:], lrs[4:]))  # cosine: falling after the warm-up
