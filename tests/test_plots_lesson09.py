@@ -80,7 +80,7 @@ def test_plot_momentum_region(log_x):
     (lambda: plots.plot_momentum_region(x_max=0), ValueError, "x_max must be a positive number"),
     (lambda: plots.plot_momentum_region(resolution=0), ValueError, "resolution must be at least 1"),
     (lambda: plots.plot_momentum_region(log_x=True, x_min=5.0), ValueError, "x_min must be"),
-    (lambda: plots.plot_momentum_region(title=None), TypeError, "title must be a str"),
+    (lambda: plots.plot_momentum_region(title=3), TypeError, "title must be a str, got int"),
     (lambda: plots.plot_momentum_region(mark_label=1), TypeError, "mark_label must be a str, got int"),
 ])
 def test_plot_momentum_region_bad_arguments(call, error, match):

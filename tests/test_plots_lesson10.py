@@ -108,7 +108,7 @@ def test_the_new_plots_leave_global_rcparams_alone():
      "threshold must be a step"),
     (lambda: plots.plot_adaptive_lr_variance(T, T, {"M": T}, threshold=True), TypeError,
      "threshold"),
-    (lambda: plots.plot_adaptive_lr_variance(T, T, {"M": T}, ylabel=None), TypeError,
+    (lambda: plots.plot_adaptive_lr_variance(T, T, {"M": T}, ylabel=1.0), TypeError,
      "ylabel must be a str"),
 ])
 def test_bad_arguments_are_named(call, error, match):

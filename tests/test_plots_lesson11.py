@@ -100,4 +100,4 @@ def test_plot_seed_runs_bad_input(results, error, match):
 
 def test_plot_seed_runs_text_must_be_str():
     with pytest.raises(TypeError, match="loss_label"):
-        plots.plot_seed_runs({"m": runs()}, loss_label=None)
+        plots.plot_seed_runs({"m": runs()}, loss_label=b"L")
