@@ -1157,7 +1157,8 @@ def plot_seed_runs(results, title=None, xlabel=None, loss_label=None, accuracy_l
     _check_text("plot_seed_runs", **texts)
     title, xlabel, loss_label, accuracy_label, band_label, mean_label = texts.values()
     colors = dict(zip(names, PALETTE[:7]))
-    fig = _figure(9.0, 3.3 * len(results) + 0.6)
+    fig = _figure(9.0, 3.4 * len(results) + 0.6)
+    fig.get_layout_engine().set(h_pad=0.09, w_pad=0.08)  # room between the rows and the panels
     axes = np.atleast_2d(fig.subplots(len(results), 2, squeeze=False,
                                       gridspec_kw={"width_ratios": [1.6, 1]}))
     for (left, right), (model, runs) in zip(axes, results.items()):
