@@ -802,6 +802,17 @@ __all__ += ["animate_paths", "animate_moments", "animate_reddi"]
 
 # --------------------------------------------------------------------------- lesson 9: momentum, fields
 
+def _defaults(plot, **texts):
+    """``texts`` with each ``None`` replaced by the current language's ``{plot}.{name}``."""
+    return {name: _t(f"{plot}.{name}") if text is None else text for name, text in texts.items()}
+
+
+def _check_text(plot, **texts):
+    for name, text in texts.items():
+        if not isinstance(text, str):
+            raise TypeError(f"{plot}: {name} must be a str, got {type(text).__name__}")
+
+
 def momentum_rate(alpha_lambda, beta):
     r"""The convergence rate of heavy-ball momentum on one eigen-direction of a quadratic.
 
@@ -825,16 +836,13 @@ def momentum_rate(alpha_lambda, beta):
 
 @_styled
 def plot_momentum_region(marks=(), x_max=4.2, resolution=301, log_x=False, x_min=1e-3,
-                         title="heavy-ball momentum on one eigen-direction: rate max |σ(R)|",
-                         xlabel=r"$\alpha\lambda$", ylabel=r"momentum $\beta$",
-                         colorbar_label=r"rate $\max|\sigma(R)|$ (1 = no convergence)",
-                         boundary_label=r"edge of convergence $\alpha\lambda = 2(1+\beta)$",
-                         critical_label=r"critical damping $\alpha\lambda = (1\pm\sqrt{\beta})^2$",
-                         complex_label=r"complex roots: rate $\sqrt{\beta}$",
-                         mark_label="{label}: rate {rate:.3f}"):
+                         title=None, xlabel=None, ylabel=None, colorbar_label=None,
+                         boundary_label=None, critical_label=None, complex_label=None,
+                         mark_label=None):
     r"""The rate of momentum over the (αλ, β) plane, with the convergence boundary and
     the critical-damping curves; ``marks`` are ``(alpha_lambda, beta, label)`` points, each
     named in the legend by ``mark_label`` (a format string with ``label`` and ``rate``).
+    Every text left as ``None`` is the current language's (see :func:`use_language`).
     ``log_x=True`` draws αλ on a log axis from ``x_min``, so that small αλ (the flat
     directions of an ill-conditioned problem) can be told apart."""
     _check_count("plot_momentum_region", "resolution", resolution)
@@ -847,12 +855,13 @@ def plot_momentum_region(marks=(), x_max=4.2, resolution=301, log_x=False, x_min
             or len(marks) > len(PALETTE) - 1:
         raise TypeError("plot_momentum_region: marks must be up to 7 (alpha_lambda, beta, label) "
                         f"triples, got {marks!r}")
-    texts = dict(title=title, xlabel=xlabel, ylabel=ylabel, colorbar_label=colorbar_label,
-                 boundary_label=boundary_label, critical_label=critical_label,
-                 complex_label=complex_label, mark_label=mark_label)
-    for name, text in texts.items():
-        if not isinstance(text, str):
-            raise TypeError(f"plot_momentum_region: {name} must be a str, got {type(text).__name__}")
+    texts = _defaults("momentum_region", title=title, xlabel=xlabel, ylabel=ylabel,
+                      colorbar_label=colorbar_label, boundary_label=boundary_label,
+                      critical_label=critical_label, complex_label=complex_label,
+                      mark_label=mark_label)
+    _check_text("plot_momentum_region", **texts)
+    title, xlabel, ylabel, colorbar_label, boundary_label, critical_label, complex_label, \
+        mark_label = texts.values()
     if log_x and not (isinstance(x_min, (int, float, np.integer, np.floating))
                       and not isinstance(x_min, (bool, np.bool_)) and 0 < x_min < x_max):
         raise ValueError(f"plot_momentum_region: x_min must be a number in (0, x_max), got {x_min!r}")
@@ -921,17 +930,18 @@ def _check_curves(plot, name, curves, size, most=len(PALETTE)):
 
 
 @_styled
-def plot_adaptive_lr_variance(t, measured, models, threshold=None, title="",
-                              xlabel="step $t$",
-                              ylabel=r"variance of $\psi_t = 1/\sqrt{\hat v_t}$ ($\sigma = 1$)",
-                              measured_label="measured over seeds",
-                              threshold_label=r"$\rho_t > 5$ from here"):
+def plot_adaptive_lr_variance(t, measured, models, threshold=None, title=None, xlabel=None,
+                              ylabel=None, measured_label=None, threshold_label=None):
     r"""The measured variance of the adaptive step ψ_t (markers) against models of it (lines).
 
     ``measured`` holds one value per step of ``t``; ``models`` maps a label to one value per
     step (NaN where the model says nothing, e.g. where it is infinite). With ``threshold``
-    (a step) a dotted line marks it. Both axes are logarithmic.
+    (a step) a dotted line marks it. Both axes are logarithmic. Every text left as ``None``
+    (or an empty title) is the current language's.
     """
+    title, xlabel, ylabel, measured_label, threshold_label = _defaults(
+        "adaptive_lr_variance", title=None if title == "" else title, xlabel=xlabel, ylabel=ylabel,
+        measured_label=measured_label, threshold_label=threshold_label).values()
     t = _check_steps_axis("plot_adaptive_lr_variance", t)
     (measured,) = _check_curves("plot_adaptive_lr_variance", "measured",
                                 {measured_label: measured}, t.size, most=1).values()
@@ -942,11 +952,8 @@ def plot_adaptive_lr_variance(t, measured, models, threshold=None, title="",
                                       and np.isfinite(threshold)):
         raise TypeError(f"plot_adaptive_lr_variance: threshold must be a step or None, "
                         f"got {threshold!r}")
-    for name, text in (("title", title), ("xlabel", xlabel), ("ylabel", ylabel),
-                       ("threshold_label", threshold_label)):
-        if not isinstance(text, str):
-            raise TypeError(f"plot_adaptive_lr_variance: {name} must be a str, "
-                            f"got {type(text).__name__}")
+    _check_text("plot_adaptive_lr_variance", title=title, xlabel=xlabel, ylabel=ylabel,
+                measured_label=measured_label, threshold_label=threshold_label)
     fig = _figure(7.0, 4.2)
     ax = fig.subplots()
     ax.plot(t, measured[0], "o", color=PALETTE[0], ms=3.5, label=measured_label)
@@ -960,21 +967,16 @@ def plot_adaptive_lr_variance(t, measured, models, threshold=None, title="",
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.legend(loc="upper right")
-    _suptitle(fig, title or "the variance of the adaptive step in the first steps")
+    _suptitle(fig, title)
     return fig
 
 
 # --------------------------------------------------------------------------- real data
 
-def _check_text(plot, **texts):
-    for name, text in texts.items():
-        if not isinstance(text, str):
-            raise TypeError(f"{plot}: {name} must be a str, got {type(text).__name__}")
-
-
 @_styled
-def plot_digits(images, labels, columns=10, title="the 8×8 digits", label_format="{}"):
-    r"""Small images in a grid, each titled by ``label_format.format(label)``.
+def plot_digits(images, labels, columns=10, title=None, label_format="{}"):
+    r"""Small images in a grid, each titled by ``label_format.format(label)``; ``title``
+    (``None``: the current language's) above them.
 
     ``images`` is (n, 64) or (n, 8, 8) (any square size); pixels are drawn dark on
     light, 0 white, the largest value black.
@@ -996,6 +998,7 @@ def plot_digits(images, labels, columns=10, title="the 8×8 digits", label_forma
     if not np.all(np.isfinite(images)):
         raise ValueError("plot_digits: images hold NaN or inf")
     _check_count("plot_digits", "columns", columns)
+    (title,) = _defaults("digits", title=title).values()
     _check_text("plot_digits", title=title, label_format=label_format)
     rows = -(-len(images) // columns)
     columns = min(columns, len(images))
@@ -1012,16 +1015,18 @@ def plot_digits(images, labels, columns=10, title="the 8×8 digits", label_forma
 
 
 @_styled
-def plot_fields(histories, fields, coordinate=0, labels=None, log=(), title="",
-                xlabel="step $t$"):
+def plot_fields(histories, fields, coordinate=0, labels=None, log=(), title=None,
+                xlabel=None):
     r"""Trace fields per step, one panel per field, one line per history.
 
     ``fields`` names 1 to 4 trace fields (``"denom"``, ``"b"``, ``"mu_t"``, ...);
     a history without a field is left out of that panel. ``labels`` maps a field to
     its axis label (the field's name otherwise); fields in ``log`` get a log axis
     (of the absolute value). Scalar fields (``mu_t``, ``clr``) are drawn as they are;
-    array fields at ``coordinate``.
+    array fields at ``coordinate``. Without a ``title`` (``None`` or empty) the labels make
+    one; ``xlabel=None`` is the current language's.
     """
+    (xlabel,) = _defaults("fields", xlabel=xlabel).values()
     _check_histories("plot_fields", histories, most=len(PALETTE))
     if isinstance(fields, str) or not isinstance(fields, (list, tuple)) \
             or not 1 <= len(fields) <= 4 or not all(isinstance(f, str) for f in fields):
@@ -1031,8 +1036,7 @@ def plot_fields(histories, fields, coordinate=0, labels=None, log=(), title="",
         raise TypeError(f"plot_fields: labels must map field names to texts, got {labels!r}")
     if isinstance(log, str) or not isinstance(log, (list, tuple)):
         raise TypeError(f"plot_fields: log must be a list of field names, got {log!r}")
-    _check_title("plot_fields", title)
-    _check_title("plot_fields", xlabel)
+    _check_text("plot_fields", title="" if title is None else title, xlabel=xlabel)
     for field in fields:
         if not any(field in h.trace for h in histories):
             raise ValueError(f"plot_fields: no history holds the trace field {field!r}; they hold "
@@ -1057,22 +1061,27 @@ def plot_fields(histories, fields, coordinate=0, labels=None, log=(), title="",
         ax.set_ylabel(labels.get(field, field))
         ax.legend(loc="best", fontsize=7.5)
     axes[-1].set_xlabel(xlabel)
-    _suptitle(fig, title or ", ".join(labels.get(f, f) for f in fields))
+    _suptitle(fig, title or _t("fields.separator").join(labels.get(f, f) for f in fields))
     return fig
 
 
 __all__ += ["momentum_rate", "plot_momentum_region", "plot_fields"]
-def plot_seed_bands(t, curves, title="", xlabel="step $t$", ylabel="", log=False, xlog=False,
-                    spread=(0.0, 1.0),
-                    band_note="line: mean over seeds; band: lowest to highest seed"):
+
+
+@_styled
+def plot_seed_bands(t, curves, title=None, xlabel=None, ylabel="", log=False, xlog=False,
+                    spread=(0.0, 1.0), band_note=None):
     r"""For each label, the mean over seeds of a per-step quantity and its spread.
 
     ``curves`` maps a label to an array of shape (steps,) — one line — or (seeds, steps).
     The band runs from the ``spread[0]`` to the ``spread[1]`` quantile over seeds at each
     step (default: lowest to highest seed; say so in ``band_note`` when changing it).
     ``log`` and ``xlog`` put the y and x axes on a log scale. ``band_note`` is written
-    under the title when some curve has more than one seed.
+    under the title when some curve has more than one seed. Every text left as ``None``
+    (or an empty title) is the current language's.
     """
+    title, xlabel, band_note = _defaults("seed_bands", title=None if title == "" else title,
+                                         xlabel=xlabel, band_note=band_note).values()
     t = _check_steps_axis("plot_seed_bands", t)
     curves = _check_curves("plot_seed_bands", "curves", curves, t.size)
     for name, flag in (("log", log), ("xlog", xlog)):
@@ -1086,10 +1095,7 @@ def plot_seed_bands(t, curves, title="", xlabel="step $t$", ylabel="", log=False
     if not 0 <= low < high <= 1:  # NaN fails too
         raise ValueError(f"plot_seed_bands: spread must be quantiles 0 <= low < high <= 1, "
                          f"got {spread!r}")
-    for name, text in (("title", title), ("xlabel", xlabel), ("ylabel", ylabel),
-                       ("band_note", band_note)):
-        if not isinstance(text, str):
-            raise TypeError(f"plot_seed_bands: {name} must be a str, got {type(text).__name__}")
+    _check_text("plot_seed_bands", title=title, xlabel=xlabel, ylabel=ylabel, band_note=band_note)
     fig = _figure(7.5, 4.2)
     ax = fig.subplots()
     for color, (label, rows) in zip(PALETTE, curves.items()):
@@ -1105,22 +1111,24 @@ def plot_seed_bands(t, curves, title="", xlabel="step $t$", ylabel="", log=False
     ax.set_ylabel(ylabel)
     ax.legend(loc="best")
     several = any(rows.shape[0] > 1 for rows in curves.values())
-    _suptitle(fig, (title or "mean and spread over seeds") + ("\n" + band_note if several else ""))
+    _suptitle(fig, title + ("\n" + band_note if several else ""))
     return fig
 
 
 __all__ += ["plot_adaptive_lr_variance", "plot_seed_bands"]
-def plot_seed_runs(results, title="optimizers compared over seeds", xlabel="epoch",
-                   loss_label="training loss", accuracy_label="held-out accuracy",
-                   band_label="band: lowest to highest seed",
-                   mean_label="mean ± standard deviation over seeds"):
+
+
+@_styled
+def plot_seed_runs(results, title=None, xlabel=None, loss_label=None, accuracy_label=None,
+                   band_label=None, mean_label=None):
     r"""One row per model: the training loss per epoch (left), the held-out accuracy (right).
 
     ``results`` maps a model's name to ``{optimizer label: (losses, accuracies)}``, with
     ``losses`` of shape (seeds, epochs) and ``accuracies`` of shape (seeds,). The loss
     panel draws the mean over seeds with a band from the lowest to the highest seed;
     the accuracy panel draws every seed as a dot and the mean ± standard deviation as
-    a bar. An optimizer keeps its colour in every row.
+    a bar. An optimizer keeps its colour in every row. Every text left as ``None`` is the
+    current language's.
     """
     if not isinstance(results, dict) or not results:
         raise TypeError("plot_seed_runs needs a non-empty dict {model: {optimizer: (losses, "
@@ -1144,10 +1152,13 @@ def plot_seed_runs(results, title="optimizers compared over seeds", xlabel="epoc
     if len(names) > len(PALETTE) - 1:
         raise ValueError(f"plot_seed_runs draws at most {len(PALETTE) - 1} optimizers, "
                          f"got {len(names)}")
-    _check_text("plot_seed_runs", title=title, xlabel=xlabel, loss_label=loss_label,
-                accuracy_label=accuracy_label, band_label=band_label, mean_label=mean_label)
+    texts = _defaults("seed_runs", title=title, xlabel=xlabel, loss_label=loss_label,
+                      accuracy_label=accuracy_label, band_label=band_label, mean_label=mean_label)
+    _check_text("plot_seed_runs", **texts)
+    title, xlabel, loss_label, accuracy_label, band_label, mean_label = texts.values()
     colors = dict(zip(names, PALETTE[:7]))
-    fig = _figure(9.0, 3.3 * len(results) + 0.6)
+    fig = _figure(9.0, 3.4 * len(results) + 0.6)
+    fig.get_layout_engine().set(h_pad=0.09, w_pad=0.08)  # room between the rows and the panels
     axes = np.atleast_2d(fig.subplots(len(results), 2, squeeze=False,
                                       gridspec_kw={"width_ratios": [1.6, 1]}))
     for (left, right), (model, runs) in zip(axes, results.items()):

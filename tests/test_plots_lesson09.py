@@ -2,7 +2,9 @@
 matrix and against runs of sgd_step, plot_momentum_region and plot_fields on small inputs,
 and their argument checks."""
 
+import importlib.util
 import io
+import re
 
 import matplotlib
 import numpy as np
@@ -10,7 +12,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 from matplotlib.figure import Figure
 
-from adam_ref import plots
+from adam_ref import _text, plots
 from adam_ref.functional import adagrad_step, nadam_step, rmsprop_step, sgd_step
 from adam_ref.history import record_step
 from adam_ref.objectives import Quadratic, Rosenbrock
@@ -80,7 +82,7 @@ def test_plot_momentum_region(log_x):
     (lambda: plots.plot_momentum_region(x_max=0), ValueError, "x_max must be a positive number"),
     (lambda: plots.plot_momentum_region(resolution=0), ValueError, "resolution must be at least 1"),
     (lambda: plots.plot_momentum_region(log_x=True, x_min=5.0), ValueError, "x_min must be"),
-    (lambda: plots.plot_momentum_region(title=None), TypeError, "title must be a str"),
+    (lambda: plots.plot_momentum_region(title=3), TypeError, "title must be a str, got int"),
     (lambda: plots.plot_momentum_region(mark_label=1), TypeError, "mark_label must be a str, got int"),
 ])
 def test_plot_momentum_region_bad_arguments(call, error, match):
@@ -139,3 +141,76 @@ def test_plot_momentum_region_texts_come_from_its_arguments():
     assert texts == ["bord", "critique", "DG — taux 0.00"]
     assert "racines complexes" in [t.get_text() for t in fig.axes[0].texts]
     assert fig.axes[1].get_ylabel() == "taux"
+
+
+# --------------------------------------------------------------------------- the language's texts
+
+CJK = re.compile(r"[\u2e80-\u9fff\uff00-\uffef]")
+HAVE_FONT = importlib.util.find_spec("noto_cjk_sans_otc") is not None
+needs_font = pytest.mark.skipif(not HAVE_FONT, reason='the zh extra is not installed '
+                                                      '(pip install "adam_ref[zh]")')
+
+
+@pytest.fixture
+def chinese():
+    """The figures in Chinese for one test, English again after it."""
+    plots.use_language("zh")
+    yield _text.TEXT["zh"]
+    plots.use_language("en")
+
+
+def region_texts(fig):
+    ax, bar = fig.axes
+    return dict(title=ax.get_title(), xlabel=ax.get_xlabel(), ylabel=ax.get_ylabel(),
+                colorbar_label=bar.get_ylabel(), complex_label=ax.texts[0].get_text(),
+                legend=[t.get_text() for t in fig.legends[0].get_texts()])
+
+
+def test_plot_momentum_region_default_texts_in_english():
+    shown = region_texts(plots.plot_momentum_region(marks=[(1.0, 0.0, "GD")], resolution=11))
+    assert shown == dict(
+        title="heavy-ball momentum on one eigen-direction: rate max |σ(R)|",
+        xlabel=r"$\alpha\lambda$", ylabel=r"momentum $\beta$",
+        colorbar_label=r"rate $\max|\sigma(R)|$ (1 = no convergence)",
+        complex_label=r"complex roots: rate $\sqrt{\beta}$",
+        legend=[r"edge of convergence $\alpha\lambda = 2(1+\beta)$",
+                r"critical damping $\alpha\lambda = (1\pm\sqrt{\beta})^2$", "GD: rate 0.000"])
+
+
+@needs_font
+def test_plot_momentum_region_default_texts_follow_the_language(chinese):
+    fig = plots.plot_momentum_region(marks=[(1.0, 0.0, "GD"), (0.01, 0.9, "重球")],
+                                     resolution=11)
+    shown = region_texts(fig)
+    assert shown["title"] == chinese["momentum_region.title"]
+    assert shown["ylabel"] == chinese["momentum_region.ylabel"]
+    assert shown["colorbar_label"] == chinese["momentum_region.colorbar_label"]
+    assert shown["complex_label"] == chinese["momentum_region.complex_label"]
+    assert shown["legend"][:2] == [chinese["momentum_region.boundary_label"],
+                                   chinese["momentum_region.critical_label"]]
+    # the mark's label is the Chinese template filled with the mark's own label and rate
+    assert shown["legend"][2:] == ["GD：速率 0.000", f"重球：速率 {np.sqrt(0.9):.3f}"]
+    for text in (shown["title"], shown["ylabel"], shown["colorbar_label"], *shown["legend"]):
+        assert CJK.search(text), text
+    # a text passed in is drawn as given, in either language
+    fig = plots.plot_momentum_region(resolution=11, title="T", ylabel="Y", mark_label="{label}",
+                                     marks=[(1.0, 0.0, "GD")])
+    assert region_texts(fig)["title"] == "T" and region_texts(fig)["ylabel"] == "Y"
+    assert region_texts(fig)["legend"][2] == "GD"
+    fig.canvas.draw()
+
+
+def test_plot_fields_default_texts_in_english():
+    fig = plots.plot_fields(_runs(), ["std", "denom"], labels={"std": "S", "denom": "D"})
+    assert fig._suptitle.get_text() == "S, D"
+    assert fig.axes[-1].get_xlabel() == "step $t$"
+
+
+@needs_font
+def test_plot_fields_default_texts_follow_the_language(chinese):
+    fig = plots.plot_fields(_runs(), ["std", "denom"], labels={"std": "S", "denom": "D"})
+    assert fig._suptitle.get_text() == "S，D"
+    assert fig.axes[-1].get_xlabel() == chinese["fields.xlabel"] == "迭代步数 $t$"
+    fig = plots.plot_fields(_runs(), ["std"], title="T", xlabel="X")
+    assert fig._suptitle.get_text() == "T" and fig.axes[-1].get_xlabel() == "X"
+    fig.canvas.draw()

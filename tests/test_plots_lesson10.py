@@ -1,12 +1,15 @@
 """plot_adaptive_lr_variance and plot_seed_bands (lesson 10): what they draw, the text they
 take from their arguments, and their errors for bad input."""
 
+import importlib.util
+import re
+
 import matplotlib
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from adam_ref import plots
+from adam_ref import _text, plots
 
 T = np.arange(1, 21)
 
@@ -108,9 +111,64 @@ def test_the_new_plots_leave_global_rcparams_alone():
      "threshold must be a step"),
     (lambda: plots.plot_adaptive_lr_variance(T, T, {"M": T}, threshold=True), TypeError,
      "threshold"),
-    (lambda: plots.plot_adaptive_lr_variance(T, T, {"M": T}, ylabel=None), TypeError,
+    (lambda: plots.plot_adaptive_lr_variance(T, T, {"M": T}, ylabel=1.0), TypeError,
      "ylabel must be a str"),
 ])
 def test_bad_arguments_are_named(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+# --------------------------------------------------------------------------- the language's texts
+
+CJK = re.compile(r"[\u2e80-\u9fff\uff00-\uffef]")
+needs_font = pytest.mark.skipif(importlib.util.find_spec("noto_cjk_sans_otc") is None,
+                                reason='the zh extra is not installed (pip install "adam_ref[zh]")')
+
+
+@pytest.fixture
+def chinese():
+    """The figures in Chinese for one test, English again after it."""
+    plots.use_language("zh")
+    yield _text.TEXT["zh"]
+    plots.use_language("en")
+
+
+def test_the_default_texts_in_english():
+    fig = plots.plot_adaptive_lr_variance(T, 1 / T, {"M": 1 / T}, threshold=6)
+    (ax,) = fig.axes
+    assert fig._suptitle.get_text() == "the variance of the adaptive step in the first steps"
+    assert ax.get_xlabel() == "step $t$"
+    assert ax.get_ylabel() == r"variance of $\psi_t = 1/\sqrt{\hat v_t}$ ($\sigma = 1$)"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "measured over seeds", "M", r"$\rho_t > 5$ from here"]
+    fig = plots.plot_seed_bands(T, {"L": np.vstack([T, 2 * T])})
+    assert fig._suptitle.get_text() == \
+        "mean and spread over seeds\nline: mean over seeds; band: lowest to highest seed"
+    assert fig.axes[0].get_xlabel() == "step $t$"
+
+
+@needs_font
+def test_the_default_texts_follow_the_language(chinese):
+    fig = plots.plot_adaptive_lr_variance(T, 1 / T, {"M": 1 / T}, threshold=6)
+    (ax,) = fig.axes
+    assert fig._suptitle.get_text() == chinese["adaptive_lr_variance.title"]
+    assert ax.get_xlabel() == chinese["adaptive_lr_variance.xlabel"] == "迭代步数 $t$"
+    assert ax.get_ylabel() == chinese["adaptive_lr_variance.ylabel"]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        chinese["adaptive_lr_variance.measured_label"], "M",
+        chinese["adaptive_lr_variance.threshold_label"]]
+    fig.canvas.draw()
+    fig = plots.plot_seed_bands(T, {"L": np.vstack([T, 2 * T])})
+    assert fig._suptitle.get_text() == \
+        chinese["seed_bands.title"] + "\n" + chinese["seed_bands.band_note"]
+    assert fig.axes[0].get_xlabel() == chinese["seed_bands.xlabel"]
+    fig.canvas.draw()
+    for fig in (plots.plot_adaptive_lr_variance(T, 1 / T, {"M": 1 / T}, threshold=6),
+                plots.plot_seed_bands(T, {"L": np.vstack([T, 2 * T])})):
+        for text in texts(fig):
+            assert text in ("", "M", "L") or CJK.search(text), text
+    # texts passed in are drawn as given
+    assert "TITLE" in texts(plots.plot_adaptive_lr_variance(T, 1 / T, {"M": 1 / T}, title="TITLE"))
+    assert texts(plots.plot_seed_bands(T, {"L": T}, title="TITLE", xlabel="XL"))[:2] == \
+        ["TITLE", "XL"]

@@ -1,14 +1,16 @@
 """plot_digits and plot_seed_runs (lesson 11): the right panels, lines and labels, every text
 from the arguments, clear errors on bad input, and no change to global matplotlib state."""
 
+import importlib.util
 import io
+import re
 
 import matplotlib
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from adam_ref import plots
+from adam_ref import _text, plots
 from adam_ref.datasets import load_digits
 
 
@@ -100,4 +102,106 @@ def test_plot_seed_runs_bad_input(results, error, match):
 
 def test_plot_seed_runs_text_must_be_str():
     with pytest.raises(TypeError, match="loss_label"):
-        plots.plot_seed_runs({"m": runs()}, loss_label=None)
+        plots.plot_seed_runs({"m": runs()}, loss_label=b"L")
+
+
+# --------------------------------------------------------------------------- the language's texts
+
+CJK = re.compile(r"[\u2e80-\u9fff\uff00-\uffef]")
+needs_font = pytest.mark.skipif(importlib.util.find_spec("noto_cjk_sans_otc") is None,
+                                reason='the zh extra is not installed (pip install "adam_ref[zh]")')
+
+
+@pytest.fixture
+def chinese():
+    """The figures in Chinese for one test, English again after it."""
+    plots.use_language("zh")
+    yield _text.TEXT["zh"]
+    plots.use_language("en")
+
+
+def seed_runs_texts(fig):
+    left, right = fig.axes[:2]
+    return dict(title=fig._suptitle.get_text(), xlabel=left.get_xlabel(),
+                loss_label=left.get_ylabel(), accuracy_label=right.get_ylabel(),
+                band_label=left.get_title().split("\n")[-1], mean_label=right.get_title())
+
+
+def test_the_default_texts_in_english():
+    fig = plots.plot_digits(np.eye(4, 64), [0, 1, 2, 3])
+    assert fig._suptitle.get_text() == "the 8×8 digits"
+    assert seed_runs_texts(plots.plot_seed_runs({"m": runs()})) == dict(
+        title="optimizers compared over seeds", xlabel="epoch", loss_label="training loss",
+        accuracy_label="held-out accuracy", band_label="band: lowest to highest seed",
+        mean_label="mean ± standard deviation over seeds")
+
+
+@needs_font
+def test_the_default_texts_follow_the_language(chinese):
+    fig = plots.plot_digits(np.eye(4, 64), [0, 1, 2, 3])
+    assert fig._suptitle.get_text() == chinese["digits.title"]
+    assert CJK.search(fig._suptitle.get_text())
+    render(fig)
+    fig = plots.plot_seed_runs({"m": runs()})
+    shown = seed_runs_texts(fig)
+    assert shown == {name: chinese[f"seed_runs.{name}"] for name in shown}
+    assert all(CJK.search(text) for text in shown.values()), shown
+    render(fig)
+    # texts passed in are drawn as given
+    fig = plots.plot_seed_runs({"m": runs()}, title="T", loss_label="L", mean_label="M")
+    assert seed_runs_texts(fig)["title"] == "T" and seed_runs_texts(fig)["loss_label"] == "L"
+    assert seed_runs_texts(fig)["mean_label"] == "M"
+    assert seed_runs_texts(fig)["xlabel"] == chinese["seed_runs.xlabel"]
+
+
+# --------------------------------------------------------------------------- the layout
+
+def lesson_results():
+    """Two models and four optimizers named as lesson 11 names them."""
+    names = ("Adam", "SGD Nesterov", "Adagrad", "RMSprop")
+    return {"logistic regression, tuned lr: Adam 0.01, SGD Nesterov 0.1, Adagrad 0.1, "
+            "RMSprop 0.003": runs(epochs=10, names=names, rng=1),
+            "MLP 64-32-10, tuned lr: Adam 0.003, SGD Nesterov 0.1, Adagrad 0.03, "
+            "RMSprop 0.003": runs(epochs=10, names=names, rng=2)}
+
+
+def overlap(a, b):
+    return a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1
+
+
+@pytest.mark.parametrize("lang", ["en", pytest.param("zh", marks=needs_font)])
+@pytest.mark.parametrize("texts", [{}, dict(
+    title="the digits, each optimizer at its tuned lr, seeds 1 to 3: training loss (log scale) "
+          "and test accuracy", loss_label="training loss (cross-entropy)",
+    accuracy_label="test accuracy (450 images)")], ids=["defaults", "lesson"])
+def test_plot_seed_runs_panels_do_not_overlap(lang, texts):
+    """No panel's labels, tick labels or title run into another panel or the figure's title,
+    and everything stays inside the figure."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    plots.use_language(lang)
+    try:
+        fig = plots.plot_seed_runs(lesson_results(), **texts)
+        FigureCanvasAgg(fig).draw()
+    finally:
+        plots.use_language("en")
+    renderer = fig.canvas.get_renderer()
+    boxes = [ax.get_tightbbox(renderer) for ax in fig.axes]  # ticks, labels, title, legend
+    assert len(boxes) == 4
+    for i, a in enumerate(boxes):
+        for j, b in enumerate(boxes[:i]):
+            assert not overlap(a, b), (lang, i, j, a, b)
+    suptitle = fig._suptitle.get_window_extent(renderer)
+    whole = fig.bbox
+    for box in boxes + [suptitle]:
+        assert whole.x0 <= box.x0 and box.x1 <= whole.x1 and whole.y0 <= box.y0 \
+            and box.y1 <= whole.y1, (lang, box, whole)
+    assert not any(overlap(suptitle, box) for box in boxes)
+    # the right panels' y-labels clear the left panels; the lower titles clear the upper ticks
+    (top_left, top_right), (low_left, low_right) = np.reshape(fig.axes, (2, 2))
+    for left, right in ((top_left, top_right), (low_left, low_right)):
+        assert right.yaxis.label.get_window_extent(renderer).x0 > \
+            left.get_tightbbox(renderer).x1
+    for upper, lower in ((top_left, low_left), (top_right, low_right)):
+        lowest_tick = min(t.get_window_extent(renderer).y0 for t in upper.get_xticklabels()
+                          if t.get_text())
+        assert lower.title.get_window_extent(renderer).y1 < lowest_tick
