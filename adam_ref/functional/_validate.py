@@ -160,9 +160,8 @@ def check(spec, args):
 
 
 def _check_state_array(spec, f, array, theta, values, args):
-    if array is None:
-        kwargs = dict(zip((h.name for h in spec.hypers), values)) | {n: args[n] for n in spec.flags}
-        if f.zeros and (f.when is None or f.when(kwargs)):
+    if array is None:  # ``args`` holds every hyperparameter and switch by the step's names
+        if f.zeros and (f.when is None or f.when(args)):
             raise ValueError(f"state.{f.field} is None, but this step needs it: start from "
                              f"{spec.init.__name__}(theta)")
         return

@@ -405,6 +405,10 @@ class Optimizer:
         then read once, now, as the reference step reads it."""
         written = [array for p, _, state, args, _ in plan if args is not None
                    for array in (p.data, *state.values()) if type(array) is np.ndarray]
+        if len(written) <= 8:  # a param or two: comparing each pair is the cheapest
+            return [(p, grad.copy() if args is not None
+                     and any(np.may_share_memory(grad, a) for a in written) else grad,
+                     state, args, result) for p, grad, state, args, result in plan]
         # arrays that own their memory never overlap, so a gradient is compared only with
         # the arrays of its owner (and with all of them when memory comes from elsewhere)
         by_owner, foreign = {}, []
@@ -675,6 +679,9 @@ class AlgorithmOptimizer(Optimizer):
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         spec = cls.spec
+        # the values a step reads from a group, in one C call (a tuple even for one name)
+        cls._group_values = staticmethod(operator.itemgetter(
+            *spec.torch_args, *spec.torch_kwargs, *SWITCHES))
         cls._array_state_keys = tuple(f.key for f in spec.state_fields if not f.scalar)
         cls._scalar_state_keys = tuple(f.key for f in spec.state_fields if f.scalar)
         cls._nonnegative_state_keys = tuple(f.key for f in spec.state_fields if f.nonnegative)
@@ -717,8 +724,11 @@ class AlgorithmOptimizer(Optimizer):
         """The group's values of this step as the step's keywords, checked by the one
         validation point; re-checked only when a value changed (one identity comparison)."""
         spec = self.spec
-        values = tuple(group[name] for name in spec.torch_args + spec.torch_kwargs) + tuple(
-            group.get(name) for name in SWITCHES)
+        try:
+            values = self._group_values(group)
+        except KeyError:  # a group without some switch: None, as torch's defaults
+            values = tuple(group[name] for name in spec.torch_args + spec.torch_kwargs) + tuple(
+                group.get(name) for name in SWITCHES)
         cache = self.__dict__.setdefault("_checked", {})
         seen = cache.get(id(group))
         if seen is not None and all(map(operator.is_, seen[0], values)):
