@@ -2,7 +2,10 @@
 what a state dict may hold."""
 
 import importlib.util
+import json
 from pathlib import Path
+
+import numpy as np
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 NO_TORCH = "torch is not installed: the live parity tests need torch==2.13.0 (CPU)"
@@ -23,3 +26,13 @@ def plain(value):
     if isinstance(value, list):
         return all(plain(v) for v in value)
     return value is None or type(value) in (int, float, str, bool)
+
+
+def load_runs(filename, runs, checkpoints):
+    """A golden file of runs (``configs``, ``checkpoints``, per-run arrays), checked to be the
+    one its generator script would write for ``runs`` now."""
+    with np.load(GOLDEN / filename, allow_pickle=False) as z:
+        data = {k: z[k] for k in z.files}
+    assert json.loads(data["configs"].item()) == runs, f"regenerate {filename}"
+    np.testing.assert_array_equal(data["checkpoints"], checkpoints)
+    return data

@@ -9,11 +9,10 @@ float32 runs to ~1e-6 (we assert 1e-4).
 """
 
 import copy
-import json
 
 import numpy as np
 import pytest
-from _golden import GOLDEN, NO_TORCH, generator
+from _golden import NO_TORCH, generator, load_runs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -78,11 +77,7 @@ def check_against(run, theta0, grads, thetas, state):
 
 @pytest.fixture(scope="module")
 def golden():
-    with np.load(GOLDEN / "family_optim.npz", allow_pickle=False) as z:
-        data = {k: z[k] for k in z.files}
-    assert json.loads(data["configs"].item()) == RUNS, "regenerate the golden file"
-    np.testing.assert_array_equal(data["checkpoints"], gen.CHECKPOINTS)
-    return data
+    return load_runs("family_optim.npz", RUNS, gen.CHECKPOINTS)
 
 
 @pytest.mark.parametrize("i", range(len(RUNS)), ids=[run_id(r) for r in RUNS])

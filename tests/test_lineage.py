@@ -9,11 +9,10 @@ float64 runs agree with torch to ~1e-13 relative (we assert 1e-9), float32 runs 
 """
 
 import copy
-import json
 
 import numpy as np
 import pytest
-from _golden import GOLDEN, NO_TORCH, generator
+from _golden import NO_TORCH, generator, load_runs
 
 import adam_ref
 from adam_ref import Adagrad, NAdam, Param
@@ -74,11 +73,7 @@ def check_against(run, theta0, grads, thetas, state):
 
 @pytest.fixture(scope="module")
 def golden():
-    with np.load(GOLDEN / "lineage_optim.npz", allow_pickle=False) as z:
-        data = {k: z[k] for k in z.files}
-    assert json.loads(data["configs"].item()) == RUNS, "regenerate the golden file"
-    np.testing.assert_array_equal(data["checkpoints"], gen.CHECKPOINTS)
-    return data
+    return load_runs("lineage_optim.npz", RUNS, gen.CHECKPOINTS)
 
 
 @pytest.mark.parametrize("i", range(len(RUNS)), ids=[run_id(r) for r in RUNS])
