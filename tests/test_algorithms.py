@@ -11,6 +11,7 @@ import sys
 
 import numpy as np
 import pytest
+from _trees import assert_same
 
 import adam_ref
 from adam_ref.functional import ALGORITHMS
@@ -65,24 +66,6 @@ def snapshot(opt, params):
             [copy.deepcopy({k: v for k, v in g.items() if k != "params"})
              for g in opt.param_groups])
 
-
-def assert_same(a, b):
-    """Bit for bit, through nested lists, tuples and dicts."""
-    if isinstance(a, dict):
-        assert set(a) == set(b)
-        for key in a:
-            assert_same(a[key], b[key])
-    elif isinstance(a, (list, tuple)):
-        assert len(a) == len(b)
-        for x, y in zip(a, b):
-            assert_same(x, y)
-    elif isinstance(a, np.ndarray):
-        assert a.dtype == b.dtype
-        np.testing.assert_array_equal(a, b)
-    elif isinstance(a, float) and np.isnan(a):
-        assert np.isnan(b)
-    else:
-        assert a == b
 
 
 def stepped(spec, fused=False, dtype=np.float64, **group):

@@ -8,6 +8,7 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from _trees import leaves, replaced
 
 import adam_ref
 from adam_ref import Adam, AdamW, Param
@@ -100,24 +101,6 @@ def test_fuzz_step_with_malformed_grads(grads, check_finite):
         assert p.grad is None or np.shape(p.grad) == p.shape
 
 
-def leaves(tree, path=()):
-    """Every (path, value) of a nested dict/list state dict."""
-    if isinstance(tree, dict):
-        for key, value in tree.items():
-            yield from leaves(value, path + (key,))
-    elif isinstance(tree, (list, tuple)):
-        for i, value in enumerate(tree):
-            yield from leaves(value, path + (i,))
-    yield path, tree
-
-
-def replace(tree, path, value):
-    if not path:
-        return value
-    if isinstance(tree, tuple):
-        tree = list(tree)
-    tree[path[0]] = replace(tree[path[0]], path[1:], value)
-    return tree
 
 
 @SETTINGS
@@ -128,7 +111,7 @@ def test_fuzz_load_state_dict_with_malformed_dicts(data):
     paths = [p for p, _ in leaves(good)]
     path = data.draw(st.sampled_from(paths))
     value = data.draw(st.one_of(junk, arrays_of_any_kind))
-    bad = replace(copy.deepcopy(good), path, value)
+    bad = replaced(copy.deepcopy(good), path, value)
     if data.draw(st.booleans()) and path:
         parent = bad
         for key in path[:-1]:

@@ -7,6 +7,7 @@ import inspect
 import numpy as np
 import pytest
 from _golden import NO_TORCH
+from _trees import assert_same, leaves, replaced
 
 import adam_ref
 from adam_ref import Adam, AdamW, NAdam, Optimizer, Param, SGD
@@ -25,21 +26,6 @@ def snapshot(opt, ps):
     return ([(p.data.copy(), copy.deepcopy(opt.state.get(p))) for p in ps], len(opt.state),
             copy.deepcopy([{k: v for k, v in g.items() if k != "params"} for g in opt.param_groups]))
 
-
-def assert_same(a, b):
-    if isinstance(a, dict):
-        assert a.keys() == b.keys()
-        for k in a:
-            assert_same(a[k], b[k])
-    elif isinstance(a, (list, tuple)):
-        assert len(a) == len(b)
-        for x, y in zip(a, b):
-            assert_same(x, y)
-    elif isinstance(a, np.ndarray):
-        assert a.dtype == b.dtype
-        np.testing.assert_array_equal(a, b)
-    else:
-        assert a == b
 
 
 # --------------------------------------------------------------------------- named params
@@ -485,22 +471,6 @@ def test_fuzz_constructors_of_the_new_classes(name, data):
     assert opt.state[p]["step"] == 1
 
 
-def leaves(tree, path=()):
-    if isinstance(tree, dict):
-        for key, value in tree.items():
-            yield from leaves(value, path + (key,))
-    elif isinstance(tree, (list, tuple)):
-        for i, value in enumerate(tree):
-            yield from leaves(value, path + (i,))
-    yield path, tree
-
-
-def replaced(tree, path, value):
-    if not path:
-        return value
-    tree = list(tree) if isinstance(tree, tuple) else tree
-    tree[path[0]] = replaced(tree[path[0]], path[1:], value)
-    return tree
 
 
 def trained(name):
