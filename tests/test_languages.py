@@ -2,7 +2,6 @@
 and its font, the Chinese figures (`figures --lang zh`), and the message without the font."""
 
 import hashlib
-import importlib.util
 import json
 import os
 import pathlib
@@ -12,6 +11,7 @@ import sys
 
 import matplotlib
 import pytest
+from _zh import CJK, HAVE_FONT, needs_font
 from matplotlib import ft2font
 
 from adam_ref import _text, plots
@@ -22,11 +22,7 @@ from adam_ref.objectives import (Beale, NoisyQuadratic, Quadratic, Rosenbrock, S
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 COMMITTED = ROOT / "figures" / "zh"
-HAVE_FONT = importlib.util.find_spec("noto_cjk_sans_otc") is not None
-needs_font = pytest.mark.skipif(not HAVE_FONT, reason='the zh extra is not installed '
-                                                      '(pip install "adam_ref[zh]")')
 CHEAP = ["ema_kernels", "bias_correction_runs", "paths_saddle", "paths_saddle_anim"]
-CJK = re.compile(r"[\u2e80-\u9fff\uff00-\uffef]")
 PLACEHOLDER = re.compile(r"\{([A-Za-z_]\w*)(?::[^{}]*)?\}")
 
 #: words that stay as they are in every language: names of methods, classes, arguments, people

@@ -2,17 +2,16 @@
 matrix and against runs of sgd_step, plot_momentum_region and plot_fields on small inputs,
 and their argument checks."""
 
-import importlib.util
 import io
-import re
 
 import matplotlib
 import numpy as np
 import pytest
+from _zh import CJK, needs_font
 from hypothesis import given, settings, strategies as st
 from matplotlib.figure import Figure
 
-from adam_ref import _text, plots
+from adam_ref import plots
 from adam_ref.functional import adagrad_step, nadam_step, rmsprop_step, sgd_step
 from adam_ref.history import record_step
 from adam_ref.objectives import Quadratic, Rosenbrock
@@ -144,20 +143,6 @@ def test_plot_momentum_region_texts_come_from_its_arguments():
 
 
 # --------------------------------------------------------------------------- the language's texts
-
-CJK = re.compile(r"[\u2e80-\u9fff\uff00-\uffef]")
-HAVE_FONT = importlib.util.find_spec("noto_cjk_sans_otc") is not None
-needs_font = pytest.mark.skipif(not HAVE_FONT, reason='the zh extra is not installed '
-                                                      '(pip install "adam_ref[zh]")')
-
-
-@pytest.fixture
-def chinese():
-    """The figures in Chinese for one test, English again after it."""
-    plots.use_language("zh")
-    yield _text.TEXT["zh"]
-    plots.use_language("en")
-
 
 def region_texts(fig):
     ax, bar = fig.axes

@@ -1,15 +1,14 @@
 """plot_adaptive_lr_variance and plot_seed_bands (lesson 10): what they draw, the text they
 take from their arguments, and their errors for bad input."""
 
-import importlib.util
-import re
 
 import matplotlib
 import numpy as np
 import pytest
+from _zh import CJK, needs_font
 from matplotlib.figure import Figure
 
-from adam_ref import _text, plots
+from adam_ref import plots
 
 T = np.arange(1, 21)
 
@@ -120,19 +119,6 @@ def test_bad_arguments_are_named(call, error, match):
 
 
 # --------------------------------------------------------------------------- the language's texts
-
-CJK = re.compile(r"[\u2e80-\u9fff\uff00-\uffef]")
-needs_font = pytest.mark.skipif(importlib.util.find_spec("noto_cjk_sans_otc") is None,
-                                reason='the zh extra is not installed (pip install "adam_ref[zh]")')
-
-
-@pytest.fixture
-def chinese():
-    """The figures in Chinese for one test, English again after it."""
-    plots.use_language("zh")
-    yield _text.TEXT["zh"]
-    plots.use_language("en")
-
 
 def test_the_default_texts_in_english():
     fig = plots.plot_adaptive_lr_variance(T, 1 / T, {"M": 1 / T}, threshold=6)

@@ -1,16 +1,15 @@
 """plot_digits and plot_seed_runs (lesson 11): the right panels, lines and labels, every text
 from the arguments, clear errors on bad input, and no change to global matplotlib state."""
 
-import importlib.util
 import io
-import re
 
 import matplotlib
 import numpy as np
 import pytest
+from _zh import CJK, needs_font
 from matplotlib.figure import Figure
 
-from adam_ref import _text, plots
+from adam_ref import plots
 from adam_ref.datasets import load_digits
 
 
@@ -106,19 +105,6 @@ def test_plot_seed_runs_text_must_be_str():
 
 
 # --------------------------------------------------------------------------- the language's texts
-
-CJK = re.compile(r"[\u2e80-\u9fff\uff00-\uffef]")
-needs_font = pytest.mark.skipif(importlib.util.find_spec("noto_cjk_sans_otc") is None,
-                                reason='the zh extra is not installed (pip install "adam_ref[zh]")')
-
-
-@pytest.fixture
-def chinese():
-    """The figures in Chinese for one test, English again after it."""
-    plots.use_language("zh")
-    yield _text.TEXT["zh"]
-    plots.use_language("en")
-
 
 def seed_runs_texts(fig):
     left, right = fig.axes[:2]
