@@ -236,12 +236,15 @@ def _adam_formula(theta, g, state, kw, bug=None):
     return theta_next, state._replace(t=t, m=m, v=v, v_max=v_max), fields_
 
 
+def _l2_grad(theta, g, kw):
+    """g after torch's maximize and L2 weight decay, as the reference steps form it."""
+    g = -g if kw["maximize"] else g
+    return g + kw["weight_decay"] * theta if kw["weight_decay"] != 0 else g
+
+
 def _rmsprop_eps_inside(theta, g, state, kw):
     t = state.t + 1
-    if kw["maximize"]:
-        g = -g
-    if kw["weight_decay"] != 0:
-        g = g + kw["weight_decay"] * theta
+    g = _l2_grad(theta, g, kw)
     a = kw["alpha"]
     v = a * state.v + (1 - a) * g * g
     g_avg = a * state.g_avg + (1 - a) * g if kw["centered"] else state.g_avg
@@ -258,10 +261,7 @@ def _rmsprop_eps_inside(theta, g, state, kw):
 def _adamax_variant(bug):
     def step(theta, g, state, kw):
         t = state.t + 1
-        if kw["maximize"]:
-            g = -g
-        if kw["weight_decay"] != 0:
-            g = g + kw["weight_decay"] * theta
+        g = _l2_grad(theta, g, kw)
         b1, b2, eps = kw["beta1"], kw["beta2"], kw["eps"]
         m = b1 * state.m + (1 - b1) * g
         if bug == "eps_outside_max":
@@ -282,10 +282,7 @@ def _adamax_variant(bug):
 
 def _sgd_ema_momentum(theta, g, state, kw):
     t = state.t + 1
-    if kw["maximize"]:
-        g = -g
-    if kw["weight_decay"] != 0:
-        g = g + kw["weight_decay"] * theta
+    g = _l2_grad(theta, g, kw)
     mu = kw["momentum"]
     b = (1 - mu) * g if state.b is None else mu * state.b + (1 - mu) * g
     d = g + mu * b if kw["nesterov"] else b
