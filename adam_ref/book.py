@@ -47,10 +47,10 @@ TEXT = {
         "title": "adam_ref: the lessons",
         "about": (
             "<p><strong>adam_ref</strong> is a pure-NumPy, autograd-free reference implementation of "
-            "Adam (and AMSGrad, AdamW, Adamax, SGD, RMSprop) that does what PyTorch's "
-            "<code>torch.optim</code> does, with every quantity of Kingma &amp; Ba's Algorithm 1 "
-            "&mdash; <em>m</em>, <em>v</em>, their bias corrections, the step &mdash; as a named "
-            "array you can print, plot and step through.</p>"
+            "Adam (and AMSGrad, AdamW, SGD, RMSprop, Adamax, Adagrad, Adadelta, NAdam, RAdam) "
+            "that does what PyTorch's <code>torch.optim</code> does, with every quantity of "
+            "Kingma &amp; Ba's Algorithm 1 &mdash; <em>m</em>, <em>v</em>, their bias corrections, "
+            "the step &mdash; as a named array you can print, plot and step through.</p>"
             "<p>The lessons below were run top to bottom when this book was built; every figure "
             "and number on their pages is the output of that run. Each lesson checks its own "
             "claims with <code>assert</code> cells.</p>"),
@@ -64,7 +64,8 @@ TEXT = {
     "zh": {
         "title": "adam_ref：课程",
         "about": (
-            "<p><strong>adam_ref</strong> 是 Adam（以及 AMSGrad、AdamW、Adamax、SGD、RMSprop）"
+            "<p><strong>adam_ref</strong> 是 Adam（以及 AMSGrad、AdamW、SGD、RMSprop、Adamax、"
+            "Adagrad、Adadelta、NAdam、RAdam）"
             "的纯 NumPy 参考实现，不依赖自动微分，行为与 PyTorch 的 <code>torch.optim</code> 一致。"
             "Kingma 与 Ba 的算法 1 中的每个量——<em>m</em>、<em>v</em>、它们的偏差修正、更新步——"
             "都是一个有名字的数组，可以打印、作图、逐步调试。</p>"
